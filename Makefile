@@ -1,0 +1,41 @@
+# Every target installs what it needs into .venv first, so each works from a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install migrate demo serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/onecode db upgrade
+
+# Embedded default (SQLite + bundled Redis under ./var): migrate, seed the demo brand with its
+# codes and print files, then serve the API with its docs on http://$(HOST):$(PORT)/docs
+demo: install
+	$(BIN)/onecode demo --seed seeds/demo.yaml --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/onecode serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,243 @@
+"""Aggregation (瓶箱关联): which bottle is in which box, case and pallet.
+
+In-order packing from the line is one `PackRange` row however many codes it covers. Out-of-order
+packing, repacking and taking a child out are `PackLink` rows; a child's newest link wins over
+any range.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from codegen.batches import get_batch, resolve, serial_range
+from codegen.errors import (
+    CodeNotFound,
+    CodeNotGenuine,
+    InvalidPacking,
+    PackingConflict,
+    UnknownParent,
+)
+from codegen.models import KIND_RANK, CodeBatch, PackLink, PackRange
+
+Member = tuple[int, int]  # (batch id, serial)
+
+
+def _check_kinds(child: CodeBatch, parent: CodeBatch) -> None:
+    if KIND_RANK[parent.kind] <= KIND_RANK[child.kind]:
+        raise InvalidPacking(
+            f"a {child.kind} cannot be packed into a {parent.kind}",
+            child_kind=child.kind,
+            parent_kind=parent.kind,
+        )
+
+
+def pack_in_order(
+    session: Session,
+    *,
+    brand_id: int,
+    child_batch_id: int,
+    parent_batch_id: int,
+    per_parent: int,
+    child_start_index: int = 0,
+    child_count: int | None = None,
+    parent_start_index: int = 0,
+) -> PackRange:
+    """Children in print order fill parents in print order, `per_parent` each."""
+    child = get_batch(session, brand_id=brand_id, batch_id=child_batch_id)
+    parent = get_batch(session, brand_id=brand_id, batch_id=parent_batch_id)
+    _check_kinds(child, parent)
+    if per_parent < 1:
+        raise InvalidPacking("per_parent must be at least 1", per_parent=per_parent)
+    count = child.count - child_start_index if child_count is None else child_count
+    c_start, c_end = serial_range(child, child_start_index, count)
+    parents = -(-count // per_parent)
+    p_start, p_end = serial_range(parent, parent_start_index, parents)
+    clash = session.scalar(
+        select(PackRange.id).where(
+            (
+                (PackRange.child_batch_id == child.id)
+                & (PackRange.child_start < c_end)
+                & (PackRange.child_start + PackRange.child_count > c_start)
+            )
+            | (
+                (PackRange.parent_batch_id == parent.id)
+                & (PackRange.parent_start < p_end)
+                & (PackRange.parent_start + PackRange.parent_count > p_start)
+            )
+        )
+    )
+    if clash is not None:
+        raise PackingConflict(
+            "some of these codes are already packed in order; repack them with explicit links",
+            pack_range_id=clash,
+        )
+    row = PackRange(
+        brand_id=brand_id,
+        child_batch_id=child.id,
+        child_start=c_start,
+        child_count=count,
+        parent_batch_id=parent.id,
+        parent_start=p_start,
+        parent_count=parents,
+        per_parent=per_parent,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _resolve_parent(session: Session, brand_id: int, code: str) -> tuple[CodeBatch, int]:
+    try:
+        sealed, batch = resolve(session, brand_id=brand_id, text=code)
+    except (CodeNotFound, CodeNotGenuine) as exc:
+        raise UnknownParent(f"unknown parent code: {exc.message}", code=code[:64]) from None
+    return batch, sealed.serial
+
+
+def pack_links(
+    session: Session, *, brand_id: int, parent_code: str, child_codes: list[str], actor: str = ""
+) -> int:
+    """Put each child into `parent_code`, wherever it was before (out of order or repacking)."""
+    if not child_codes:
+        raise InvalidPacking("no child codes given")
+    parent_batch, parent_serial = _resolve_parent(session, brand_id, parent_code)
+    rows = []
+    for text in child_codes:
+        sealed, child_batch = resolve(session, brand_id=brand_id, text=text)
+        _check_kinds(child_batch, parent_batch)
+        rows.append(
+            PackLink(
+                brand_id=brand_id,
+                child_batch_id=child_batch.id,
+                child_serial=sealed.serial,
+                parent_batch_id=parent_batch.id,
+                parent_serial=parent_serial,
+                created_by=actor,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def unpack(session: Session, *, brand_id: int, child_codes: list[str], actor: str = "") -> int:
+    """Take children out of whatever holds them."""
+    rows = []
+    for text in child_codes:
+        sealed, batch = resolve(session, brand_id=brand_id, text=text)
+        if parent_of(session, batch=batch, serial=sealed.serial) is None:
+            raise InvalidPacking("this code is not packed in anything", code=sealed.code)
+        rows.append(
+            PackLink(
+                brand_id=brand_id,
+                child_batch_id=batch.id,
+                child_serial=sealed.serial,
+                created_by=actor,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def _latest_links(session: Session, children: list[Member]) -> dict[Member, PackLink]:
+    if not children:
+        return {}
+    by_batch: dict[int, list[int]] = defaultdict(list)
+    for b, s in children:
+        by_batch[b].append(s)
+    latest: dict[Member, PackLink] = {}
+    for batch_id, serials in by_batch.items():
+        newest = (
+            select(func.max(PackLink.id))
+            .where(PackLink.child_batch_id == batch_id, PackLink.child_serial.in_(serials))
+            .group_by(PackLink.child_serial)
+        )
+        for link in session.scalars(select(PackLink).where(PackLink.id.in_(newest))):
+            latest[(link.child_batch_id, link.child_serial)] = link
+    return latest
+
+
+def parent_of(session: Session, *, batch: CodeBatch, serial: int) -> Member | None:
+    link = session.scalar(
+        select(PackLink)
+        .where(PackLink.child_batch_id == batch.id, PackLink.child_serial == serial)
+        .order_by(PackLink.id.desc())
+        .limit(1)
+    )
+    if link is not None:
+        if link.parent_batch_id is None or link.parent_serial is None:
+            return None
+        return link.parent_batch_id, link.parent_serial
+    rng = session.scalar(
+        select(PackRange)
+        .where(PackRange.child_batch_id == batch.id, PackRange.child_start <= serial)
+        .order_by(PackRange.child_start.desc())
+        .limit(1)
+    )
+    if rng is None or serial >= rng.child_start + rng.child_count:
+        return None
+    return rng.parent_batch_id, rng.parent_start + (serial - rng.child_start) // rng.per_parent
+
+
+def children_of(session: Session, *, batch: CodeBatch, serial: int) -> list[Member]:
+    """Direct children, in print order within each child batch."""
+    candidates: list[Member] = []
+    ranges = session.scalars(
+        select(PackRange).where(
+            PackRange.parent_batch_id == batch.id,
+            PackRange.parent_start <= serial,
+            PackRange.parent_start + PackRange.parent_count > serial,
+        )
+    )
+    for rng in ranges:
+        first = rng.child_start + (serial - rng.parent_start) * rng.per_parent
+        last = min(first + rng.per_parent, rng.child_start + rng.child_count)
+        candidates.extend((rng.child_batch_id, s) for s in range(first, last))
+    linked = session.execute(
+        select(PackLink.child_batch_id, PackLink.child_serial)
+        .where(PackLink.parent_batch_id == batch.id, PackLink.parent_serial == serial)
+        .distinct()
+    )
+    seen = set(candidates)
+    candidates.extend((b, s) for b, s in linked if (b, s) not in seen)
+    latest = _latest_links(session, candidates)
+    here = (batch.id, serial)
+    result = []
+    for member in candidates:
+        link = latest.get(member)
+        if link is None or (link.parent_batch_id, link.parent_serial) == here:
+            result.append(member)
+    return sorted(set(result))
+
+
+def descendants(
+    session: Session, *, brand_id: int, batch: CodeBatch, serial: int
+) -> list[tuple[CodeBatch, int, int]]:
+    """Everything below a code, as (batch, start serial, end serial) runs of consecutive serials."""
+    batches: dict[int, CodeBatch] = {batch.id: batch}
+    found: dict[int, list[int]] = defaultdict(list)
+    frontier: list[Member] = [(batch.id, serial)]
+    while frontier:
+        nxt: list[Member] = []
+        for b, s in frontier:
+            for child in children_of(session, batch=batches[b], serial=s):
+                if child[0] not in batches:
+                    batches[child[0]] = get_batch(session, brand_id=brand_id, batch_id=child[0])
+                found[child[0]].append(child[1])
+                nxt.append(child)
+        frontier = nxt
+    runs = []
+    for batch_id, serials in found.items():
+        serials.sort()
+        start = prev = serials[0]
+        for s in serials[1:]:
+            if s != prev + 1:
+                runs.append((batches[batch_id], start, prev + 1))
+                start = s
+            prev = s
+        runs.append((batches[batch_id], start, prev + 1))
+    return runs

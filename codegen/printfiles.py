@@ -1,0 +1,316 @@
+"""Print files: a batch streamed to encrypted files that an inkjet or label printer takes.
+
+Each part is `part-NNNNN.zip`: one text file of `codes_per_file` lines in an AES-256 zip (WinZip
+AES, which 7-Zip, WinRAR and every plant's tools open), written by a worker process so parts are
+generated in parallel and memory stays flat whatever the batch size. `manifest.json` lists counts
+and SHA-256 of each part (of the zip as delivered and of the text inside). The password is
+returned once to the caller and never stored; downloads are limited and logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pyzipper
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from brands.models import Brand
+from codegen.batches import get_batch, key_of
+from codegen.errors import DownloadLimitReached, ExportNotFound, ExportNotReady
+from codegen.ff1 import Radix32FF1
+from codegen.models import CodeBatch, CodeKey, ExportDownload, PackRange, PrintExport
+from codegen.printlines import CHUNK, ChildRange, Sealer, render
+from codegen.sealing import secret_of
+from infra.db import utcnow
+from infra.errors import InvalidInput
+from infra.logging import get_logger
+from infra.settings import get_settings
+
+log = get_logger(__name__)
+_PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class _ChildSpec:
+    key_id: str
+    secret: bytes
+    parent_start: int
+    parent_count: int
+    child_start: int
+    child_count: int
+    per_parent: int
+
+
+@dataclass(frozen=True)
+class _PartJob:
+    path: str
+    inner_name: str
+    key_id: str
+    secret: bytes
+    prefix: bytes
+    first: int
+    end: int
+    password: bytes
+    compress: bool
+    children: tuple[_ChildSpec, ...]
+
+
+@dataclass(frozen=True)
+class PartResult:
+    name: str
+    first_index: int
+    codes: int
+    bytes: int
+    sha256: str  # of the .zip as delivered
+    text_sha256: str  # of the text file inside, once decrypted
+
+
+def _sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_part(job: _PartJob) -> tuple[str, int, int, str, str]:
+    sealer = Sealer(job.key_id, Radix32FF1(job.secret))
+    children = [
+        ChildRange(
+            Sealer(c.key_id, Radix32FF1(c.secret)),
+            c.parent_start,
+            c.parent_count,
+            c.child_start,
+            c.child_count,
+            c.per_parent,
+        )
+        for c in job.children
+    ]
+    text_digest = hashlib.sha256()
+    compression = pyzipper.ZIP_DEFLATED if job.compress else pyzipper.ZIP_STORED
+    with pyzipper.AESZipFile(
+        job.path, "w", compression=compression, compresslevel=1 if job.compress else None
+    ) as zf:
+        zf.setpassword(job.password)
+        zf.setencryption(pyzipper.WZ_AES, nbits=256)
+        with zf.open(job.inner_name, "w", force_zip64=True) as fh:
+            for lo in range(job.first, job.end, CHUNK):
+                data = render(sealer, job.prefix, lo, min(lo + CHUNK, job.end), children)
+                text_digest.update(data)
+                fh.write(data)
+    return (
+        os.path.basename(job.path),
+        job.end - job.first,
+        os.path.getsize(job.path),
+        _sha256_file(job.path),
+        text_digest.hexdigest(),
+    )
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(20))
+
+
+def _child_specs(session: Session, batch: CodeBatch) -> tuple[_ChildSpec, ...]:
+    specs = []
+    for rng in session.scalars(select(PackRange).where(PackRange.parent_batch_id == batch.id)):
+        child = session.get_one(CodeBatch, rng.child_batch_id)
+        key = session.get_one(CodeKey, child.key_id)
+        specs.append(
+            _ChildSpec(
+                key.key_id,
+                secret_of(key),
+                rng.parent_start,
+                rng.parent_count,
+                rng.child_start,
+                rng.child_count,
+                rng.per_parent,
+            )
+        )
+    return tuple(specs)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    export_id: str
+    directory: Path
+    password: str
+    manifest: dict[str, Any]
+
+
+def create_export(
+    session: Session,
+    *,
+    brand_id: int,
+    batch_id: int,
+    codes_per_file: int | None = None,
+    with_children: bool = False,
+    compress: bool = False,
+    actor: str = "",
+    max_downloads: int | None = None,
+) -> tuple[PrintExport, str]:
+    """Record a new export and choose its password; `run_export` writes the files."""
+    settings = get_settings()
+    batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
+    per_file = codes_per_file or settings.codes_per_print_file
+    if per_file < 1:
+        raise InvalidInput("codes_per_file must be at least 1", codes_per_file=per_file)
+    export = PrintExport(
+        id=secrets.token_hex(8),
+        brand_id=brand_id,
+        batch_id=batch.id,
+        codes_per_file=per_file,
+        with_children=with_children,
+        manifest={"compress": compress},
+        max_downloads=max_downloads or settings.export_max_downloads,
+        created_by=actor,
+    )
+    session.add(export)
+    session.flush()
+    return export, new_password()
+
+
+def export_dir(export: PrintExport) -> Path:
+    return get_settings().export_dir / f"brand-{export.brand_id}" / export.id
+
+
+def run_export(
+    session: Session,
+    *,
+    export: PrintExport,
+    password: str,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Write every part in parallel processes, then the manifest; marks the export done or failed."""
+    batch = session.get_one(CodeBatch, export.batch_id)
+    brand = session.get_one(Brand, export.brand_id)
+    key = key_of(session, batch)
+    compress = bool((export.manifest or {}).get("compress"))
+    out = export_dir(export)
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = (brand.scan_base_url + "/C/").encode()
+    children = _child_specs(session, batch) if export.with_children else ()
+    jobs = []
+    for n, lo in enumerate(range(0, batch.count, export.codes_per_file), start=1):
+        hi = min(lo + export.codes_per_file, batch.count)
+        jobs.append(
+            _PartJob(
+                path=str(out / f"part-{n:05d}.zip"),
+                inner_name=f"batch-{batch.id}-part-{n:05d}.txt",
+                key_id=key.key_id,
+                secret=secret_of(key),
+                prefix=prefix,
+                first=batch.first_serial + lo,
+                end=batch.first_serial + hi,
+                password=password.encode(),
+                compress=compress,
+                children=children,
+            )
+        )
+    n_workers = max(1, min(workers or get_settings().workers or os.cpu_count() or 1, len(jobs)))
+    parts: list[PartResult] = []
+    try:
+        if n_workers == 1:
+            done = map(_write_part, jobs)
+            for job, res in zip(jobs, done, strict=True):
+                parts.append(PartResult(res[0], job.first - batch.first_serial, *res[1:]))
+                if progress:
+                    progress(res[1])
+        else:
+            # fork: the workers need nothing from the parent but their job's plain data.
+            with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as pool:
+                futures = {pool.submit(_write_part, job): job for job in jobs}
+                for fut in as_completed(futures):
+                    job, res = futures[fut], fut.result()
+                    parts.append(PartResult(res[0], job.first - batch.first_serial, *res[1:]))
+                    if progress:
+                        progress(res[1])
+    except BaseException as exc:
+        export.status, export.error = "failed", str(exc)[:500]
+        session.flush()
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    parts.sort(key=lambda p: p.first_index)
+    manifest = {
+        "export_id": export.id,
+        "brand": brand.slug,
+        "batch_id": batch.id,
+        "kind": batch.kind,
+        "codes": batch.count,
+        "files": [asdict(p) for p in parts],
+        "line_format": "SCAN_URL" + (",CHILD_CODE…" if export.with_children else ""),
+        "encryption": "zip AES-256 (WinZip AE-2); password delivered separately",
+        "compress": compress,
+        "created_at": utcnow().isoformat(),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    export.manifest = manifest
+    export.status = "done"
+    session.flush()
+    log.info("print_export_done", export_id=export.id, batch_id=batch.id, codes=batch.count)
+    return manifest
+
+
+def get_export(session: Session, *, brand_id: int, export_id: str) -> PrintExport:
+    export = session.scalar(
+        select(PrintExport).where(PrintExport.id == export_id, PrintExport.brand_id == brand_id)
+    )
+    if export is None:
+        raise ExportNotFound(f"no export {export_id}", export_id=export_id)
+    return export
+
+
+def open_download(
+    session: Session,
+    *,
+    brand_id: int,
+    export_id: str,
+    file_name: str,
+    actor: str,
+    client_ip: str = "",
+    user_agent: str = "",
+) -> Path:
+    """Check the limit, log who takes the file, and return its path."""
+    export = get_export(session, brand_id=brand_id, export_id=export_id)
+    if export.status != "done" or export.manifest is None:
+        raise ExportNotReady(f"export {export_id} is {export.status}", status=export.status)
+    names = {f["name"] for f in export.manifest["files"]} | {"manifest.json"}
+    if file_name not in names:
+        raise ExportNotFound(f"export {export_id} has no file {file_name!r}", file=file_name)
+    if file_name != "manifest.json":
+        taken = session.scalar(
+            select(func.count())
+            .select_from(ExportDownload)
+            .where(ExportDownload.export_id == export.id, ExportDownload.file_name == file_name)
+        )
+        if (taken or 0) >= export.max_downloads:
+            raise DownloadLimitReached(
+                f"{file_name} was downloaded {taken} times, the limit for this export",
+                limit=export.max_downloads,
+            )
+    session.add(
+        ExportDownload(
+            brand_id=brand_id,
+            export_id=export.id,
+            file_name=file_name,
+            actor=actor,
+            client_ip=client_ip[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    export.downloads += 1
+    session.flush()
+    return export_dir(export) / file_name

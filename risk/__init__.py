@@ -1,0 +1,1 @@
+"""Wool-party and diversion risk scoring. Arrives with issue 5; the package holds its place."""
