@@ -27,7 +27,7 @@ class Brand(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Printed in every QR, e.g. HTTPS://QR.DEMO-BEER.CN; upper case keeps the QR in alphanumeric mode.
+    # Printed in every QR, e.g. HTTPS://QR.DEMO-BEER.CN (upper case: QR alphanumeric mode).
     scan_base_url: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -86,7 +86,9 @@ def product_by_sku(session: Session, *, brand_id: int, sku: str) -> Product:
 def add_region(
     session: Session, *, brand_id: int, code: str, name: str, parent_code: str | None = None
 ) -> Region:
-    parent_id = region_by_code(session, brand_id=brand_id, code=parent_code).id if parent_code else None
+    parent_id = (
+        region_by_code(session, brand_id=brand_id, code=parent_code).id if parent_code else None
+    )
     region = Region(brand_id=brand_id, code=code, name=name, parent_id=parent_id)
     session.add(region)
     session.flush()
@@ -132,7 +134,9 @@ def add_store(
         )
         if dealer_id is None:
             raise UnknownReference(f"brand has no dealer {dealer_code!r}", dealer=dealer_code)
-    region_id = region_by_code(session, brand_id=brand_id, code=region_code).id if region_code else None
+    region_id = (
+        region_by_code(session, brand_id=brand_id, code=region_code).id if region_code else None
+    )
     store = Store(
         brand_id=brand_id,
         code=code,

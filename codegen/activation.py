@@ -40,9 +40,7 @@ class RangeResult:
 M = TypeVar("M", Activation, CodeVoid)
 
 
-def _overlapping(
-    session: Session, model: type[M], batch_id: int, start: int, end: int
-) -> list[M]:
+def _overlapping(session: Session, model: type[M], batch_id: int, start: int, end: int) -> list[M]:
     return list(
         session.scalars(
             select(model)
@@ -211,7 +209,12 @@ def void_range(
     for s, e in gaps:
         session.add(
             CodeVoid(
-                brand_id=brand_id, batch_id=batch.id, start=s, end=e, reason=reason, created_by=actor
+                brand_id=brand_id,
+                batch_id=batch.id,
+                start=s,
+                end=e,
+                reason=reason,
+                created_by=actor,
             )
         )
     session.flush()
@@ -229,9 +232,7 @@ def void_of(session: Session, batch_id: int, serial: int) -> CodeVoid | None:
 def activation_of(session: Session, batch_id: int, serial: int) -> Activation | None:
     return session.scalar(
         select(Activation)
-        .where(
-            Activation.batch_id == batch_id, Activation.start <= serial, Activation.end > serial
-        )
+        .where(Activation.batch_id == batch_id, Activation.start <= serial, Activation.end > serial)
         .order_by(Activation.start.desc())
         .limit(1)
     )

@@ -86,7 +86,7 @@ def batch_of(session: Session, *, brand_id: int, key_id: str, serial: int) -> Co
 
 def resolve(session: Session, *, brand_id: int, text: str) -> tuple[SealedCode, CodeBatch]:
     """A code of this brand and its batch. Another brand's code is reported as not found."""
-    sealed = open_code(text)
+    sealed = open_code(text, session=session)
     if sealed.brand_id != brand_id:
         raise CodeNotFound("no such code for this brand", code=sealed.code)
     return sealed, batch_of(session, brand_id=brand_id, key_id=sealed.key_id, serial=sealed.serial)

@@ -42,7 +42,9 @@ def master_key() -> bytes:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(base64.b64encode(os.urandom(32)).decode())
-            log.warning("master_key_created", path=str(path), hint="set ONECODE_MASTER_KEY in production")
+            log.warning(
+                "master_key_created", path=str(path), hint="set ONECODE_MASTER_KEY in production"
+            )
         raw = base64.b64decode(path.read_text().strip())
     if len(raw) != 32:
         raise ValueError("the master key must be 32 bytes (base64 encoded)")
@@ -115,8 +117,7 @@ class KeyRing:
     """key id -> (brand, cipher), loaded once so verifying a code reads no database.
 
     An unknown key id reloads from the database at most every `refresh_seconds`, so a flood of
-    forged codes cannot turn into a flood of queries. Ciphers are per thread because an AES
-    context must not be used by two threads at once.
+    forged codes cannot turn into a flood of queries. It sees committed keys only.
     """
 
     def __init__(self, refresh_seconds: float = 5.0) -> None:
@@ -124,7 +125,6 @@ class KeyRing:
         self._loaded_at = float("-inf")
         self._refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def reload(self) -> None:
         with get_sessionmaker()() as session:
@@ -145,17 +145,24 @@ class KeyRing:
         entry = self.entry(key_id)
         if entry is None:
             return None
-        ciphers: dict[str, Radix32FF1] = self._local.__dict__.setdefault("ciphers", {})
-        cipher = ciphers.get(key_id)
-        if cipher is None:
-            cipher = ciphers[key_id] = Radix32FF1(entry.secret)
-        return entry.brand_id, cipher
+        return entry.brand_id, thread_cipher(key_id, entry.secret)
 
     def forget(self) -> None:
         with self._lock:
             self._entries = {}
             self._loaded_at = float("-inf")
-            self._local = threading.local()
+
+
+_local = threading.local()
+
+
+def thread_cipher(key_id: str, secret: bytes) -> Radix32FF1:
+    """This thread's cipher for a key: an AES context must not be shared between threads."""
+    ciphers: dict[tuple[str, bytes], Radix32FF1] = _local.__dict__.setdefault("ciphers", {})
+    cipher = ciphers.get((key_id, secret))
+    if cipher is None:
+        cipher = ciphers[(key_id, secret)] = Radix32FF1(secret)
+    return cipher
 
 
 keyring = KeyRing()

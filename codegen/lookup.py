@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -52,23 +52,24 @@ def _ref(session: Session, batch: CodeBatch, serial: int) -> CodeRef:
 
 def state_of(session: Session, batch: CodeBatch, serial: int) -> CodeInfo:
     code = seal(key_of(session, batch), serial)
-    base = {
-        "code": code,
-        "display": display(code),
-        "kind": batch.kind,
-        "batch_id": batch.id,
-        "index": serial - batch.first_serial,
-    }
+    info = CodeInfo(
+        code=code,
+        display=display(code),
+        kind=batch.kind,
+        batch_id=batch.id,
+        index=serial - batch.first_serial,
+        state="blank",
+    )
     void = void_of(session, batch.id, serial)
     if void is not None:
-        return CodeInfo(**base, state="voided", void_reason=void.reason)
+        return replace(info, state="voided", void_reason=void.reason)
     act = activation_of(session, batch.id, serial)
     if act is None:
-        return CodeInfo(**base, state="blank")
+        return info
     product = session.get_one(Product, act.product_id)
     campaign = session.get(Campaign, act.campaign_id) if act.campaign_id else None
-    return CodeInfo(
-        **base,
+    return replace(
+        info,
         state="active",
         product_sku=product.sku,
         product_name=product.name,

@@ -214,30 +214,107 @@ def children_of(session: Session, *, batch: CodeBatch, serial: int) -> list[Memb
     return sorted(set(result))
 
 
+Run = tuple[int, int]  # serials [start, end)
+
+
+def _links_touching(session: Session, batch_id: int, start: int, end: int) -> dict[int, PackLink]:
+    """Newest link of each child in [start, end) of a batch that has any link."""
+    latest: dict[int, PackLink] = {}
+    rows = session.scalars(
+        select(PackLink)
+        .where(
+            PackLink.child_batch_id == batch_id,
+            PackLink.child_serial >= start,
+            PackLink.child_serial < end,
+        )
+        .order_by(PackLink.id)
+    )
+    for link in rows:
+        latest[link.child_serial] = link
+    return latest
+
+
+def _minus_points(run: Run, points: list[int]) -> list[Run]:
+    out, cursor = [], run[0]
+    for p in sorted(points):
+        if cursor < p:
+            out.append((cursor, p))
+        cursor = p + 1
+    if cursor < run[1]:
+        out.append((cursor, run[1]))
+    return out
+
+
+def _children_runs(session: Session, batch_id: int, run: Run) -> dict[int, list[Run]]:
+    """Children of every parent serial in `run` of a batch, as runs per child batch."""
+    start, end = run
+    found: dict[int, list[Run]] = defaultdict(list)
+    ranges = session.scalars(
+        select(PackRange).where(
+            PackRange.parent_batch_id == batch_id,
+            PackRange.parent_start < end,
+            PackRange.parent_start + PackRange.parent_count > start,
+        )
+    )
+    for rng in ranges:
+        lo = rng.child_start + (max(start, rng.parent_start) - rng.parent_start) * rng.per_parent
+        hi = (
+            rng.child_start
+            + (min(end, rng.parent_start + rng.parent_count) - rng.parent_start) * rng.per_parent
+        )
+        hi = min(hi, rng.child_start + rng.child_count)
+        moved = [
+            serial
+            for serial, link in _links_touching(session, rng.child_batch_id, lo, hi).items()
+            if link.parent_batch_id != batch_id
+            or link.parent_serial is None
+            or not start <= link.parent_serial < end
+        ]
+        found[rng.child_batch_id].extend(_minus_points((lo, hi), moved))
+    linked = session.execute(
+        select(PackLink.child_batch_id, PackLink.child_serial)
+        .where(
+            PackLink.parent_batch_id == batch_id,
+            PackLink.parent_serial >= start,
+            PackLink.parent_serial < end,
+        )
+        .distinct()
+    ).all()
+    latest = _latest_links(session, [(b, s) for b, s in linked])
+    for (child_batch, serial), link in latest.items():
+        parent = link.parent_serial
+        if link.parent_batch_id == batch_id and parent is not None and start <= parent < end:
+            found[child_batch].append((serial, serial + 1))
+    return found
+
+
+def _merge(runs: list[Run]) -> list[Run]:
+    merged: list[Run] = []
+    for s, e in sorted(set(runs)):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
 def descendants(
     session: Session, *, brand_id: int, batch: CodeBatch, serial: int
 ) -> list[tuple[CodeBatch, int, int]]:
-    """Everything below a code, as (batch, start serial, end serial) runs of consecutive serials."""
+    """Everything below a code, level by level, as (batch, start serial, end serial) runs."""
     batches: dict[int, CodeBatch] = {batch.id: batch}
-    found: dict[int, list[int]] = defaultdict(list)
-    frontier: list[Member] = [(batch.id, serial)]
+    result: list[tuple[CodeBatch, int, int]] = []
+    frontier: dict[int, list[Run]] = {batch.id: [(serial, serial + 1)]}
     while frontier:
-        nxt: list[Member] = []
-        for b, s in frontier:
-            for child in children_of(session, batch=batches[b], serial=s):
-                if child[0] not in batches:
-                    batches[child[0]] = get_batch(session, brand_id=brand_id, batch_id=child[0])
-                found[child[0]].append(child[1])
-                nxt.append(child)
-        frontier = nxt
-    runs = []
-    for batch_id, serials in found.items():
-        serials.sort()
-        start = prev = serials[0]
-        for s in serials[1:]:
-            if s != prev + 1:
-                runs.append((batches[batch_id], start, prev + 1))
-                start = s
-            prev = s
-        runs.append((batches[batch_id], start, prev + 1))
-    return runs
+        below: dict[int, list[Run]] = defaultdict(list)
+        for batch_id, runs in frontier.items():
+            for run in runs:
+                for child_batch, child_runs in _children_runs(session, batch_id, run).items():
+                    below[child_batch].extend(child_runs)
+        frontier = {}
+        for child_batch, runs in below.items():
+            if child_batch not in batches:
+                batches[child_batch] = get_batch(session, brand_id=brand_id, batch_id=child_batch)
+            frontier[child_batch] = _merge(runs)
+            result.extend((batches[child_batch], s, e) for s, e in frontier[child_batch])
+    return result

@@ -38,7 +38,8 @@ from infra.logging import get_logger
 from infra.settings import get_settings
 
 log = get_logger(__name__)
-_PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
+# The alphabet passwords are drawn from: no 0/O, 1/l/I to misread over the phone.
+_PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"  # noqa: S105
 Progress = Callable[[int], None]
 
 
@@ -142,14 +143,6 @@ def _child_specs(session: Session, batch: CodeBatch) -> tuple[_ChildSpec, ...]:
     return tuple(specs)
 
 
-@dataclass(frozen=True)
-class ExportResult:
-    export_id: str
-    directory: Path
-    password: str
-    manifest: dict[str, Any]
-
-
 def create_export(
     session: Session,
     *,
@@ -194,7 +187,7 @@ def run_export(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Write every part in parallel processes, then the manifest; marks the export done or failed."""
+    """Write the parts in parallel processes, then the manifest; mark the export done or failed."""
     batch = session.get_one(CodeBatch, export.batch_id)
     brand = session.get_one(Brand, export.brand_id)
     key = key_of(session, batch)
@@ -230,8 +223,9 @@ def run_export(
                 if progress:
                     progress(res[1])
         else:
-            # fork: the workers need nothing from the parent but their job's plain data.
-            with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as pool:
+            # spawn, not fork: the API server calls this from a thread, and forking a threaded
+            # process can copy a held lock. Workers need nothing but their job's plain data.
+            with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
                 futures = {pool.submit(_write_part, job): job for job in jobs}
                 for fut in as_completed(futures):
                     job, res = futures[fut], fut.result()

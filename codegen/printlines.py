@@ -7,6 +7,7 @@ optionally followed by `,CHILD1,CHILD2,…`: the codes packed in it, for pre-agg
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +32,7 @@ class Sealer:
 
 @dataclass(frozen=True)
 class ChildRange:
-    """Parents [parent_start, parent_start + parent_count) hold children in order, per_parent each."""
+    """Parents [parent_start, +parent_count) hold children in order, `per_parent` each."""
 
     sealer: Sealer
     parent_start: int
@@ -41,7 +42,9 @@ class ChildRange:
     per_parent: int
 
 
-def url_lines(prefix: bytes, codes: npt.NDArray[np.uint8], tail: npt.NDArray[np.uint8] | None) -> bytes:
+def url_lines(
+    prefix: bytes, codes: npt.NDArray[np.uint8], tail: npt.NDArray[np.uint8] | None
+) -> bytes:
     n = len(codes)
     width = len(prefix) + CODE_LENGTH + (tail.shape[1] if tail is not None else 0) + 1
     out = np.empty((n, width), dtype=np.uint8)
@@ -53,7 +56,9 @@ def url_lines(prefix: bytes, codes: npt.NDArray[np.uint8], tail: npt.NDArray[np.
     return out.tobytes()
 
 
-def _children_tail(rng: ChildRange, parents: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint8]:
+def _children_tail(
+    rng: ChildRange, parents: npt.NDArray[np.uint64], k: int
+) -> npt.NDArray[np.uint8]:
     """`,CODE` for the first k children of each parent: an (n, k*20) array."""
     n = len(parents)
     offsets = (parents - np.uint64(rng.parent_start)) * np.uint64(rng.per_parent)
@@ -80,7 +85,7 @@ def render(
                 cuts.add(point)
     bounds = sorted(cuts)
     pieces = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in pairwise(bounds):
         serials = np.arange(lo, hi, dtype=np.uint64)
         tail = None
         for rng in children:

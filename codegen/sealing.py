@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sqlalchemy.orm import Session
+
 from codegen import format as fmt
 from codegen.errors import CodeCheckFailed, CodeNotGenuine, MalformedCode
-from codegen.ff1 import Radix32FF1
-from codegen.keys import KeyRing, keyring, unwrap
+from codegen.keys import KeyRing, keyring, thread_cipher, unwrap
 from codegen.models import CodeKey
 
 # The scan URL printed in every QR: any scheme and host, then /C/<code> (any case).
@@ -30,8 +31,12 @@ def extract(text: str) -> str:
     return match.group(1) if match else text
 
 
-def open_code(text: str, ring: KeyRing = keyring) -> SealedCode:
-    """Check format, check character and seal; raise a specific error for each failure."""
+def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None) -> SealedCode:
+    """Check format, check character and seal; raise a specific error for each failure.
+
+    With a `session`, a key that the ring does not know yet (created in that session's open
+    transaction) is looked up there.
+    """
     raw = extract(text)
     code = fmt.normalize(raw)
     if code is None:
@@ -43,6 +48,10 @@ def open_code(text: str, ring: KeyRing = keyring) -> SealedCode:
         raise CodeCheckFailed("check character does not match: please re-check the code", code=code)
     key_id, body = parts
     found = ring.cipher(key_id)
+    if found is None and session is not None:
+        row = session.get(CodeKey, key_id)
+        if row is not None:
+            found = row.brand_id, thread_cipher(key_id, secret_of(row))
     if found is None:
         raise CodeNotGenuine("this is not a genuine code", code=code)
     brand_id, cipher = found
@@ -52,16 +61,16 @@ def open_code(text: str, ring: KeyRing = keyring) -> SealedCode:
     return SealedCode(code=code, key_id=key_id, brand_id=brand_id, serial=plain)
 
 
-@lru_cache(maxsize=256)
-def _cipher(key_id: str, wrapped: bytes) -> Radix32FF1:
-    return Radix32FF1(unwrap(wrapped, key_id))
-
-
 def secret_of(key: CodeKey) -> bytes:
-    return unwrap(key.wrapped_key, key.key_id)
+    return _unwrap_cached(key.key_id, key.wrapped_key)
+
+
+@lru_cache(maxsize=1024)
+def _unwrap_cached(key_id: str, wrapped: bytes) -> bytes:
+    return unwrap(wrapped, key_id)
 
 
 def seal(key: CodeKey, serial: int) -> str:
     if not 0 <= serial <= fmt.MAX_SERIAL:
         raise ValueError("serial out of range")
-    return fmt.assemble(key.key_id, _cipher(key.key_id, key.wrapped_key).encrypt(serial))
+    return fmt.assemble(key.key_id, thread_cipher(key.key_id, secret_of(key)).encrypt(serial))

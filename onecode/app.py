@@ -1,0 +1,96 @@
+"""The ASGI application: the scan API and the admin API, with health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+import admin
+import scan_api
+from infra.db import get_engine
+from infra.logging import configure_logging, get_logger
+from infra.redis import get_redis
+from infra.web import install_error_handlers
+
+log = get_logger(__name__)
+
+REQUESTS = Counter("onecode_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "onecode_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)
+
+DESCRIPTION = """
+onecode puts a unique, sealed code on every bottle, box and case, and pays the people who scan them.
+
+* **scan**: public endpoints the mini-program and WeChat scans call.
+* **admin**: brand staff endpoints; send `Authorization: Bearer <token>`
+  (`onecode brand token --brand SLUG --user NAME`).
+
+Every error is `{"error": {"code", "message", "details"}}`; program against `code`, which is stable.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app() -> FastAPI:
+    configure_logging()
+    app = FastAPI(
+        title="onecode",
+        version="0.1.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    app.include_router(scan_api.router)
+    app.include_router(admin.router)
+
+    @app.middleware("http")
+    async def _metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = route.path if isinstance(route, APIRoute) else "unmatched"
+        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
+        LATENCY.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        """200 when the database and Redis answer, 503 naming what does not."""
+        checks = {}
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            get_redis().ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "unavailable", **checks},
+            status_code=200 if healthy else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,515 @@
+"""The `onecode` command line. `onecode --help` lists the jobs; each has its own --help."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+import codegen
+from brands import service as brands
+from codegen import qr
+from infra import migrate
+from infra.db import session_scope
+from infra.errors import OnecodeError
+from infra.logging import configure_logging
+
+app = typer.Typer(
+    help="onecode: one item, one code. Codes, scans and rewards for brands.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
+brand_app = typer.Typer(help="Brands (tenants), their keys and API tokens.", no_args_is_help=True)
+codes_app = typer.Typer(
+    help="Codes: issue batches, print files, QR images, activation, packing, lookup.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(brand_app, name="brand")
+app.add_typer(codes_app, name="codegen")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+BrandOpt = Annotated[str, typer.Option("--brand", "-b", help="Brand slug.")]
+
+
+def _actor() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _fail(exc: OnecodeError) -> None:
+    err.print(f"[bold red]error {exc.code}[/]: {exc.message}")
+    if exc.details:
+        err.print(json.dumps(exc.details, ensure_ascii=False, default=str))
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    try:
+        with session_scope() as session:
+            yield session
+    except OnecodeError as exc:
+        _fail(exc)
+
+
+def _run(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except OnecodeError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "{task.percentage:>5.1f}%",
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(revision)
+    out.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ('base' empties the schema)."""
+    migrate.downgrade(revision)
+    out.print(f"database at {revision}")
+
+
+# --- brands --------------------------------------------------------------------------------
+
+
+@brand_app.command("create")
+def brand_create(
+    slug: str,
+    name: Annotated[str, typer.Option(help="Display name.")],
+    scan_url: Annotated[str, typer.Option(help="https://host printed in every QR code.")],
+) -> None:
+    """Create a brand (a tenant)."""
+    with _session() as s:
+        brand = brands.create_brand(s, slug=slug, name=name, scan_base_url=scan_url)
+        out.print(f"brand {brand.slug} id={brand.id} scan URL {brand.scan_base_url}")
+
+
+@brand_app.command("rotate-key")
+def brand_rotate_key(brand: BrandOpt) -> None:
+    """Seal new batches with a new key; codes sealed by older keys stay valid."""
+    with _session() as s:
+        key = codegen.rotate_key(s, brand_id=brands.get_brand(s, brand).id)
+        out.print(f"brand {brand}: new batches use key {key.key_id}")
+
+
+@brand_app.command("token")
+def brand_token(
+    brand: BrandOpt,
+    user: Annotated[str, typer.Option(help="Staff username.")],
+    days: Annotated[int, typer.Option(help="Days until the token expires.")] = 30,
+) -> None:
+    """Issue an API bearer token for a staff member (shown once)."""
+    from sqlalchemy import select
+
+    from brands.models import Staff
+
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        staff = s.scalar(select(Staff).where(Staff.brand_id == b.id, Staff.username == user))
+        if staff is None:
+            raise typer.BadParameter(f"brand {brand} has no staff member {user!r}")
+        out.print(brands.issue_token(s, staff=staff, name="cli", ttl=timedelta(days=days)))
+
+
+# --- codes ---------------------------------------------------------------------------------
+
+
+@codes_app.command("issue")
+def codes_issue(
+    brand: BrandOpt,
+    kind: Annotated[str, typer.Option(help="cap, bottle, box, case or pallet.")],
+    count: Annotated[int, typer.Option(help="How many codes.")],
+    note: str = "",
+) -> None:
+    """Reserve a batch of codes (one database row, whatever the count)."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        batch = codegen.issue_batch(
+            s, brand_id=b.id, kind=kind, count=count, note=note, actor=_actor()
+        )
+        out.print(f"batch {batch.id}: {batch.count:,} {batch.kind} codes (key {batch.key_id})")
+
+
+@codes_app.command("batches")
+def codes_batches(brand: BrandOpt) -> None:
+    """List a brand's batches."""
+    with _session() as s:
+        table = Table("id", "kind", "count", "key", "note", "created")
+        for batch in codegen.list_batches(s, brand_id=brands.get_brand(s, brand).id):
+            table.add_row(
+                str(batch.id),
+                batch.kind,
+                f"{batch.count:,}",
+                batch.key_id,
+                batch.note,
+                batch.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        out.print(table)
+
+
+@codes_app.command("export")
+def codes_export(
+    brand: BrandOpt,
+    batch: Annotated[int, typer.Option(help="Batch id.")],
+    per_file: Annotated[int | None, typer.Option(help="Codes per print file.")] = None,
+    with_children: Annotated[
+        bool, typer.Option(help="Append packed child codes to each line.")
+    ] = False,
+    compress: Annotated[
+        bool, typer.Option(help="Deflate inside the zip (smaller, slower).")
+    ] = False,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: CPUs).")] = None,
+) -> None:
+    """Write a batch's encrypted print files; prints where they are, then the password."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        export, password = codegen.create_export(
+            s,
+            brand_id=b.id,
+            batch_id=batch,
+            codes_per_file=per_file,
+            with_children=with_children,
+            compress=compress,
+            actor=_actor(),
+        )
+        total = codegen.get_batch(s, brand_id=b.id, batch_id=batch).count
+        with _progress() as bar:
+            task = bar.add_task(f"batch {batch}", total=total)
+            codegen.run_export(
+                s,
+                export=export,
+                password=password,
+                workers=workers,
+                progress=lambda n: bar.advance(task, n),
+            )
+        directory = codegen.export_dir(export)
+    out.print(f"export {export.id}: {len(export.manifest['files'])} file(s) in {directory}")  # type: ignore[index]
+    err.print("[bold]password[/] (shown once, send it separately from the files):")
+    out.print(password)
+
+
+@codes_app.command("verify")
+def codes_verify(code: str) -> None:
+    """Is CODE (or its scan URL) genuine? Uses no database once keys are loaded."""
+    sealed = _run(lambda: codegen.open_code(code))
+    out.print(f"genuine: key {sealed.key_id}, brand {sealed.brand_id}, serial {sealed.serial}")
+
+
+def _binding(
+    product: str | None, lot: str, production_date: str | None, factory: str, campaign: str | None
+) -> codegen.Binding:
+    if not product:
+        raise typer.BadParameter("--product is required")
+    try:
+        day = date.fromisoformat(production_date) if production_date else None
+    except ValueError:
+        raise typer.BadParameter("--date must be YYYY-MM-DD") from None
+    return codegen.Binding(product, lot, day, factory, campaign)
+
+
+def _range(
+    s: Session,
+    brand_id: int,
+    batch: int | None,
+    start: int,
+    count: int | None,
+    first: str | None,
+    last: str | None,
+) -> tuple[int, int, int]:
+    if first or last:
+        if not (first and last):
+            raise typer.BadParameter("--from and --to go together")
+        return codegen.codes_to_range(s, brand_id=brand_id, first_code=first, last_code=last)
+    if batch is None:
+        raise typer.BadParameter("give --batch (with --start/--count) or --from/--to codes")
+    size = codegen.get_batch(s, brand_id=brand_id, batch_id=batch).count
+    return batch, start, count if count is not None else size - start
+
+
+@codes_app.command("activate")
+def codes_activate(
+    brand: BrandOpt,
+    product: Annotated[str | None, typer.Option(help="Product SKU.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Batch id (with --start/--count).")] = None,
+    start: Annotated[int, typer.Option(help="First position in the batch (0-based).")] = 0,
+    count: Annotated[int | None, typer.Option(help="How many codes (default: to the end).")] = None,
+    first: Annotated[str | None, typer.Option("--from", help="First code of the range.")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last code of the range.")] = None,
+    parent: Annotated[
+        str | None, typer.Option(help="Activate this code and all packed in it.")
+    ] = None,
+    lot: str = "",
+    production_date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    factory: str = "",
+    campaign: Annotated[str | None, typer.Option(help="Campaign slug.")] = None,
+) -> None:
+    """Bind blank codes to a product, lot, date, factory and campaign (空码赋值)."""
+    binding = _binding(product, lot, production_date, factory, campaign)
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        if parent:
+            results = codegen.activate_by_parent(
+                s, brand_id=b.id, parent_code=parent, binding=binding, actor=_actor()
+            )
+        else:
+            bid, st, n = _range(s, b.id, batch, start, count, first, last)
+            results = [
+                codegen.activate_range(
+                    s,
+                    brand_id=b.id,
+                    batch_id=bid,
+                    start_index=st,
+                    count=n,
+                    binding=binding,
+                    actor=_actor(),
+                )
+            ]
+        for r in results:
+            out.print(
+                f"batch {r.batch_id} [{r.start_index}, {r.start_index + r.count}): "
+                f"{r.changed:,} activated, {r.count - r.changed:,} already were"
+            )
+
+
+@codes_app.command("void")
+def codes_void(
+    brand: BrandOpt,
+    reason: Annotated[str, typer.Option(help="Why: recall, damaged roll, …")],
+    batch: Annotated[int | None, typer.Option(help="Batch id.")] = None,
+    start: int = 0,
+    count: int | None = None,
+    first: Annotated[str | None, typer.Option("--from", help="First code.")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last code.")] = None,
+) -> None:
+    """Take a range of codes out of use; they scan as voided."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        bid, st, n = _range(s, b.id, batch, start, count, first, last)
+        r = codegen.void_range(
+            s, brand_id=b.id, batch_id=bid, start_index=st, count=n, reason=reason, actor=_actor()
+        )
+        out.print(f"batch {r.batch_id}: {r.changed:,} voided, {r.count - r.changed:,} already were")
+
+
+@codes_app.command("pack")
+def codes_pack(
+    brand: BrandOpt,
+    children: Annotated[int, typer.Option(help="Child batch id (e.g. bottles).")],
+    parents: Annotated[int, typer.Option(help="Parent batch id (e.g. cases).")],
+    per_parent: Annotated[int, typer.Option(help="Children per parent.")],
+    children_start: int = 0,
+    children_count: int | None = None,
+    parents_start: int = 0,
+) -> None:
+    """Record in-order packing from the line: one row for the whole range."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        rng = codegen.pack_in_order(
+            s,
+            brand_id=b.id,
+            child_batch_id=children,
+            parent_batch_id=parents,
+            per_parent=per_parent,
+            child_start_index=children_start,
+            child_count=children_count,
+            parent_start_index=parents_start,
+        )
+        out.print(f"packed {rng.child_count:,} children into {rng.parent_count:,} parents")
+
+
+@codes_app.command("link")
+def codes_link(
+    brand: BrandOpt,
+    parent: Annotated[str, typer.Option(help="Parent code.")],
+    children: Annotated[list[str], typer.Argument(help="Child codes.")],
+) -> None:
+    """Pack children into a parent out of order, or repack them."""
+    with _session() as s:
+        n = codegen.pack_links(
+            s,
+            brand_id=brands.get_brand(s, brand).id,
+            parent_code=parent,
+            child_codes=children,
+            actor=_actor(),
+        )
+        out.print(f"linked {n} code(s)")
+
+
+@codes_app.command("unpack")
+def codes_unpack(brand: BrandOpt, children: list[str]) -> None:
+    """Take codes out of whatever they are packed in."""
+    with _session() as s:
+        n = codegen.unpack(
+            s, brand_id=brands.get_brand(s, brand).id, child_codes=children, actor=_actor()
+        )
+        out.print(f"unpacked {n} code(s)")
+
+
+@codes_app.command("lookup")
+def codes_lookup(brand: BrandOpt, code: str) -> None:
+    """Everything about a code: state, product, parents and children (JSON)."""
+    import dataclasses
+
+    with _session() as s:
+        info = codegen.lookup(s, brand_id=brands.get_brand(s, brand).id, text=code)
+        out.print_json(json.dumps(dataclasses.asdict(info), default=str, ensure_ascii=False))
+
+
+@codes_app.command("qr")
+def codes_qr(
+    brand: BrandOpt,
+    output: Annotated[Path, typer.Option("--out", "-o", help="File (sheet) or folder (PNGs).")],
+    batch: Annotated[int | None, typer.Option(help="Batch id.")] = None,
+    start: int = 0,
+    count: int = 1,
+    code: Annotated[list[str] | None, typer.Option(help="A code (repeatable).")] = None,
+    sheet: Annotated[
+        bool, typer.Option(help="One label sheet (.png or .pdf) instead of PNGs.")
+    ] = False,
+    columns: int = 4,
+) -> None:
+    """QR images for codes: one PNG each, or a label sheet for sample printing."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        codes = list(code or [])
+        if batch is not None:
+            bt = codegen.get_batch(s, brand_id=b.id, batch_id=batch)
+            codes += [codegen.code_at(s, bt, i) for i in range(start, start + count)]
+        if not codes:
+            raise typer.BadParameter("give --code or --batch")
+        items = []
+        for text in codes:
+            sealed, _ = codegen.resolve(s, brand_id=b.id, text=text)
+            items.append((f"{b.scan_base_url}/C/{sealed.code}", sealed.code))
+    if sheet:
+        fmt = "PDF" if output.suffix.lower() == ".pdf" else "PNG"
+        output.write_bytes(qr.label_sheet_bytes(items, fmt=fmt, columns=columns))
+        out.print(f"label sheet of {len(items)} code(s): {output}")
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    with _progress() as bar:
+        task = bar.add_task("QR images", total=len(items))
+        for url, c in items:
+            (output / f"{c}.png").write_bytes(qr.qr_png(url))
+            bar.advance(task)
+    out.print(f"{len(items)} PNG(s) in {output}")
+
+
+# --- seed, serve, demo ---------------------------------------------------------------------
+
+
+def _seed(path: Path, *, skip_existing: bool) -> dict[str, Any] | None:
+    from onecode import seed as seeding
+
+    spec = _run(lambda: seeding.load(path))
+    with _session() as s:
+        if skip_existing and seeding.brand_exists(s, spec.brand.slug):
+            out.print(f"brand {spec.brand.slug} already seeded; leaving it as it is")
+            return None
+        report, pending = seeding.apply(s, spec)
+    exports = []
+    for export_id, password in pending:
+        with _session() as s:
+            export = codegen.get_export(s, brand_id=report.brand_id, export_id=export_id)
+            total = codegen.get_batch(s, brand_id=report.brand_id, batch_id=export.batch_id).count
+            with _progress() as bar:
+                task = bar.add_task(f"print files, batch {export.batch_id}", total=total)
+                codegen.run_export(
+                    s, export=export, password=password, progress=partial(bar.advance, task)
+                )
+            exports.append(
+                {
+                    "export_id": export_id,
+                    "batch_id": export.batch_id,
+                    "directory": str(codegen.export_dir(export)),
+                    "password": password,
+                }
+            )
+    result = report.model_dump() | {"exports": exports}
+    return result
+
+
+@app.command()
+def seed(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Seed YAML file.")],
+) -> None:
+    """Create a brand, its master data and its codes from a seed file (docs/seed-file.md)."""
+    result = _seed(file, skip_existing=False)
+    out.print_json(json.dumps(result, ensure_ascii=False))
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    uvicorn.run(
+        "onecode.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    seed_file: Annotated[Path, typer.Option("--seed", help="Seed file.")] = Path("seeds/demo.yaml"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    no_serve: Annotated[bool, typer.Option(help="Stop after seeding.")] = False,
+) -> None:
+    """Migrate, seed the demo brand (codes and print files) and serve the API."""
+    migrate.upgrade()
+    result = _seed(seed_file, skip_existing=True)
+    if result is not None:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+    if not no_serve:
+        out.print(f"API docs: http://{host}:{port}/docs")
+        serve(host=host, port=port)
+
+
+def main() -> None:
+    configure_logging()
+    try:
+        app()
+    except OnecodeError as exc:  # pragma: no cover - commands catch their own
+        err.print(f"error {exc.code}: {exc.message}")
+        sys.exit(2)
