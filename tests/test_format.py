@@ -25,7 +25,9 @@ def test_every_single_substitution_is_caught(key_id: str, body: int) -> None:
 
 @settings(max_examples=60)
 @given(key_id=key_ids, body=bodies, data=st.data())
-def test_insertions_and_deletions_are_not_codes(key_id: str, body: int, data: st.DataObject) -> None:
+def test_insertions_and_deletions_are_not_codes(
+    key_id: str, body: int, data: st.DataObject
+) -> None:
     code = fmt.assemble(key_id, body)
     i = data.draw(st.integers(0, fmt.CODE_LENGTH - 1))
     assert fmt.normalize(code[:i] + code[i + 1 :]) is None

@@ -59,7 +59,9 @@ def test_typos_are_check_failures_not_forgeries(brand: BrandCtx) -> None:
         assert err.value.code == "CODE_CHECK_FAILED"
 
 
-@pytest.mark.parametrize("text", ["", "ABC", "A" * 40, "7KQ-!!!!-????", "https://x.cn/c/", "中文码"])
+@pytest.mark.parametrize(
+    "text", ["", "ABC", "A" * 40, "7KQ-!!!!-????", "https://x.cn/c/", "中文码"]
+)
 def test_malformed_input(text: str) -> None:
     with pytest.raises(MalformedCode) as err:
         codegen.open_code(text)
@@ -124,7 +126,10 @@ def test_key_rotation_keeps_old_codes_valid(brand: BrandCtx) -> None:
     with session_scope() as s:
         for code, batch_id in ((old_codes[0], old_batch), (new_codes[0], new_batch)):
             sealed = codegen.open_code(code)
-            assert batch_of(s, brand_id=brand.id, key_id=sealed.key_id, serial=sealed.serial).id == batch_id
+            assert (
+                batch_of(s, brand_id=brand.id, key_id=sealed.key_id, serial=sealed.serial).id
+                == batch_id
+            )
 
 
 def test_keys_are_stored_wrapped(brand: BrandCtx) -> None:
@@ -138,7 +143,8 @@ def test_keys_are_stored_wrapped(brand: BrandCtx) -> None:
         row = s.scalar(select(CodeKey).where(CodeKey.brand_id == brand.id))
         assert row is not None
         secret = secret_of(row)
-        assert secret not in row.wrapped_key and len(row.wrapped_key) == 12 + 32 + 16
+        assert secret not in row.wrapped_key
+        assert len(row.wrapped_key) == 12 + 32 + 16
 
 
 def test_bad_batch_requests_change_nothing(brand: BrandCtx) -> None:

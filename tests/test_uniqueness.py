@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,7 +28,9 @@ def _all_codes(batch_id: int, brand_id: int) -> list[str]:
         return [row.tobytes().decode() for row in sealer.codes(serials)]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     plan=st.lists(
         st.tuples(st.integers(0, 2), st.sampled_from(KINDS), st.integers(1, 3000), st.booleans()),
@@ -62,5 +65,5 @@ def test_concurrent_issuing_never_overlaps(brand: BrandCtx) -> None:
     with ThreadPoolExecutor(8) as pool:
         ranges = sorted(pool.map(issue, range(40)))
     assert len(ranges) == 40
-    for (key_a, _, end), (key_b, start, _) in zip(ranges, ranges[1:], strict=False):
+    for (key_a, _, end), (key_b, start, _) in itertools.pairwise(ranges):
         assert key_a != key_b or end <= start

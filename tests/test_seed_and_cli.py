@@ -1,0 +1,169 @@
+"""The seed file and the command line, as a plant operator would use them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from infra.db import session_scope
+from onecode import seed as seeding
+from onecode.cli import app
+from tests.helpers import info
+
+DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo.yaml"
+runner = CliRunner()
+
+
+def _demo_spec(tmp_path: Path) -> Path:
+    spec = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    spec["brand"]["slug"] = "demo-" + uuid.uuid4().hex[:8]
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_demo_seed_builds_a_packed_activated_brand(tmp_path: Path) -> None:
+    spec = seeding.load(_demo_spec(tmp_path))
+    with session_scope() as s:
+        report, pending = seeding.apply(s, spec)
+    assert set(report.batches) == {"caps", "bottles", "cases", "pallets"}
+    assert len(pending) == 2
+    assert set(report.tokens) == {"admin", "plant"}
+    from tests.helpers import code
+
+    cap = info(report.brand_id, code(report.brand_id, report.batches["caps"], 5999))
+    assert cap.state == "active"
+    assert cap.campaign_slug == "spring-2027"
+    assert [p.kind for p in cap.parents] == ["bottle", "case", "pallet"]
+    assert (
+        info(report.brand_id, code(report.brand_id, report.batches["caps"], 6000)).state == "blank"
+    )
+    assert (
+        info(report.brand_id, code(report.brand_id, report.batches["caps"], 11995)).state
+        == "voided"
+    )
+
+
+def test_invalid_seed_files_say_what_is_wrong(tmp_path: Path) -> None:
+    head = "brand: {slug: x1, name: X, scan_base_url: https://qr.x.cn}\nbatches:\n"
+    files = {
+        "  - {name: caps, kind: cap, count: 0}\n": "batches.0.count",
+        "  - {name: caps, kind: cap, count: 5}\npacking:\n"
+        "  - {children: caps, parents: nope, per_parent: 1}\n": "unknown batch name(s): nope",
+        "  - {name: caps, kind: cap, count: 5, colour: red}\n": "batches.0.colour",
+    }
+    for body, expected in files.items():
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(head + body)
+        result = runner.invoke(app, ["seed", str(bad)])
+        assert result.exit_code == 2
+        assert "INVALID_INPUT" in result.output
+        assert expected in result.output.replace("\n", " ")
+
+
+def test_seed_error_midway_leaves_nothing(tmp_path: Path) -> None:
+    spec = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    slug = "broken-" + uuid.uuid4().hex[:8]
+    spec["brand"]["slug"] = slug
+    spec["activations"][0]["product"] = "NO-SUCH-SKU"
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["seed", str(path)])
+    assert result.exit_code == 2
+    assert "UNKNOWN_REFERENCE" in result.output
+    with session_scope() as s:
+        assert not seeding.brand_exists(s, slug)
+
+
+def test_cli_issue_activate_lookup_verify(tmp_path: Path, brand) -> None:  # type: ignore[no-untyped-def]
+    r = runner.invoke(
+        app, ["codegen", "issue", "-b", brand.slug, "--kind", "cap", "--count", "100"]
+    )
+    assert r.exit_code == 0, r.output
+    batch_id = int(r.output.split()[1].rstrip(":"))
+    r = runner.invoke(
+        app,
+        [
+            "codegen",
+            "activate",
+            "-b",
+            brand.slug,
+            "--batch",
+            str(batch_id),
+            "--count",
+            "10",
+            "--product",
+            "LAGER-500",
+            "--date",
+            "2026-11-01",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "10 activated" in r.output
+    out = tmp_path / "qr"
+    r = runner.invoke(
+        app,
+        [
+            "codegen",
+            "qr",
+            "-b",
+            brand.slug,
+            "--batch",
+            str(batch_id),
+            "--count",
+            "3",
+            "-o",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0
+    assert len(list(out.glob("*.png"))) == 3
+    code = sorted(out.glob("*.png"))[0].stem
+    r = runner.invoke(app, ["codegen", "verify", code])
+    assert r.exit_code == 0
+    assert "genuine" in r.output
+    r = runner.invoke(app, ["codegen", "lookup", "-b", brand.slug, code])
+    assert r.exit_code == 0
+    assert '"state": "active"' in r.output
+    r = runner.invoke(app, ["codegen", "verify", code[:-1] + ("0" if code[-1] != "0" else "1")])
+    assert r.exit_code == 2
+    assert "CODE_CHECK_FAILED" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "codegen",
+            "activate",
+            "-b",
+            brand.slug,
+            "--batch",
+            str(batch_id),
+            "--start",
+            "95",
+            "--count",
+            "10",
+            "--product",
+            "LAGER-500",
+        ],
+    )
+    assert r.exit_code == 2
+    assert "RANGE_OUTSIDE_BATCH" in r.output
+
+
+def test_cli_help_explains_the_jobs() -> None:
+    r = runner.invoke(app, ["codegen", "--help"])
+    assert r.exit_code == 0
+    for command in (
+        "issue",
+        "export",
+        "qr",
+        "activate",
+        "void",
+        "pack",
+        "link",
+        "unpack",
+        "lookup",
+    ):
+        assert command in r.output
