@@ -19,6 +19,8 @@ Why these choices (docs/codes.md has the full argument):
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 
@@ -33,16 +35,29 @@ REDUNDANCY_BITS = 75 - SERIAL_BITS
 KEY_ID_SPACE = RADIX**KEY_ID_LENGTH
 
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-_VALUE.update({"O": 0, "I": 1, "L": 1})
-_STRIP = str.maketrans("", "", " -\t")
+# The scan path runs these on every code, so they stay in C: str.translate, re and int(s, 32).
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None, "\t": None})
+_WELL_FORMED = re.compile(f"[{re.escape(ALPHABET)}]{{{CODE_LENGTH}}}")
+_TO_BASE32 = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")
+
+
+def _doubled(v: int) -> int:
+    """Luhn mod N: a doubled value contributes the sum of its base-N digits."""
+    return (2 * v) // RADIX + (2 * v) % RADIX
+
+
+# Luhn addends as characters, so that summing them is `sum(bytes)`.
+_PLAIN = dict(_VALUE)
+_AS_PLAIN = str.maketrans({ch: chr(v) for ch, v in _VALUE.items()})
+_AS_DOUBLED = str.maketrans({ch: chr(_doubled(v)) for ch, v in _VALUE.items()})
 
 
 def normalize(text: str) -> str | None:
     """Upper-case, drop separators, read O as 0 and I/L as 1; None if it cannot be a code."""
-    s = text.translate(_STRIP).upper()
-    if len(s) != CODE_LENGTH or any(ch not in _VALUE for ch in s):
+    if len(text) > 4 * CODE_LENGTH:
         return None
-    return "".join(ALPHABET[_VALUE[ch]] for ch in s)
+    s = text.upper().translate(_READ_AS)
+    return s if _WELL_FORMED.fullmatch(s) else None
 
 
 def luhn_check_value(values: list[int]) -> int:
@@ -50,8 +65,7 @@ def luhn_check_value(values: list[int]) -> int:
     total = 0
     factor = 2
     for v in reversed(values):
-        addend = factor * v
-        total += addend // RADIX + addend % RADIX
+        total += _doubled(v) if factor == 2 else v
         factor = 3 - factor
     return (RADIX - total % RADIX) % RADIX
 
@@ -79,13 +93,13 @@ def assemble(key_id: str, body: int) -> str:
 
 def split(code: str) -> tuple[str, int] | None:
     """A normalized code -> (key id, 75-bit ciphertext), or None if its check character is wrong."""
-    values = [_VALUE[ch] for ch in code]
-    if luhn_check_value(values[:-1]) != values[-1]:
+    # Luhn from the right of the payload: the last payload character doubled, then every other.
+    last = CODE_LENGTH - 2
+    total = sum(code[last::-2].translate(_AS_DOUBLED).encode())
+    total += sum(code[last - 1 :: -2].translate(_AS_PLAIN).encode())
+    if (RADIX - total % RADIX) % RADIX != _PLAIN[code[-1]]:
         return None
-    body = 0
-    for v in values[KEY_ID_LENGTH:-1]:
-        body = (body << 5) | v
-    return code[:KEY_ID_LENGTH], body
+    return code[:KEY_ID_LENGTH], int(code[KEY_ID_LENGTH:-1].translate(_TO_BASE32), 32)
 
 
 def display(code: str) -> str:
@@ -97,7 +111,7 @@ def display(code: str) -> str:
 
 _ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 # Luhn: the doubled contribution of each value, so the check needs no branches.
-_DOUBLED = np.array([(2 * v) // RADIX + (2 * v) % RADIX for v in range(RADIX)], dtype=np.uint32)
+_DOUBLED = np.array([_doubled(v) for v in range(RADIX)], dtype=np.uint32)
 
 
 def assemble_many(

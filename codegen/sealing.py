@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,9 @@ from codegen.models import CodeKey
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+/c/([^/?#]+)/?(?:[?#].*)?$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class SealedCode:
+class SealedCode(NamedTuple):
+    """A genuine code, opened. (A NamedTuple: the scan path makes one per scan.)"""
+
     code: str
     key_id: str
     brand_id: int
@@ -37,7 +38,7 @@ def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None
     With a `session`, a key that the ring does not know yet (created in that session's open
     transaction) is looked up there.
     """
-    raw = extract(text)
+    raw = extract(text) if "/" in text else text
     code = fmt.normalize(raw)
     if code is None:
         raise MalformedCode(
@@ -56,9 +57,9 @@ def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None
         raise CodeNotGenuine("this is not a genuine code", code=code)
     brand_id, cipher = found
     plain = cipher.decrypt(body)
-    if plain >> fmt.SERIAL_BITS:
+    if plain > fmt.MAX_SERIAL:  # the 35 redundancy bits are not all zero
         raise CodeNotGenuine("this is not a genuine code", code=code)
-    return SealedCode(code=code, key_id=key_id, brand_id=brand_id, serial=plain)
+    return SealedCode(code, key_id, brand_id, plain)
 
 
 def secret_of(key: CodeKey) -> bytes:
