@@ -135,10 +135,16 @@ class KeyRing:
         self._lock = threading.Lock()
 
     def reload(self) -> None:
-        """Load every key, e.g. when a process starts."""
+        """Load every key, e.g. when a process starts. A key that the master key cannot unwrap
+        is logged and left out: its codes fail to verify, the other brands' codes do not."""
+        entries = {}
         with get_sessionmaker()() as session:
             rows = session.execute(select(CodeKey.key_id, CodeKey.brand_id, CodeKey.wrapped_key))
-            entries = {k: KeyEntry(b, unwrap(w, k)) for k, b, w in rows}
+            for key_id, brand_id, wrapped in rows:
+                try:
+                    entries[key_id] = KeyEntry(brand_id, unwrap(wrapped, key_id))
+                except MasterKeyMismatch:
+                    log.error("code_key_unreadable", key_id=key_id, brand_id=brand_id)
         with self._lock:
             self._entries = entries
             self._misses = {}

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-os.environ.setdefault("ONECODE_DATA_DIR", tempfile.mkdtemp(prefix="onecode-test-"))
+if "ONECODE_DATA_DIR" not in os.environ:
+    os.environ["ONECODE_DATA_DIR"] = tempfile.mkdtemp(prefix="onecode-test-")
 os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
 
 import pytest
