@@ -18,11 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-_OWN_DATA_DIR = "ONECODE_DATA_DIR" not in os.environ
-if _OWN_DATA_DIR:
-    os.environ["ONECODE_DATA_DIR"] = tempfile.mkdtemp(prefix="onecode-bench-")
-os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
-
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 import codegen
@@ -144,6 +139,11 @@ def bench_storage(
 
 
 def main() -> None:
+    # Settings are read on first use, so these take effect although the imports came first.
+    own_data_dir = "ONECODE_DATA_DIR" not in os.environ
+    if own_data_dir:
+        os.environ["ONECODE_DATA_DIR"] = tempfile.mkdtemp(prefix="onecode-bench-")
+    os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     count = int(os.environ.get("BENCH_CODES", "20000000"))
     per_file = int(os.environ.get("BENCH_CODES_PER_FILE", "1000000"))
     configure_logging()
@@ -160,7 +160,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
-    if _OWN_DATA_DIR:  # the print files of a 100-million batch take 4.6 GB
+    if own_data_dir:  # the print files of a 100-million batch take 4.6 GB
         shutil.rmtree(get_settings().data_dir, ignore_errors=True)
 
 
