@@ -34,6 +34,7 @@ from brands.models import Brand
 from codegen import qr
 from codegen.models import PrintExport
 from infra.db import session_scope
+from infra.logging import get_logger
 from infra.redis import brand_key, get_redis
 from infra.web import ErrorResponse, SessionDep
 
@@ -46,6 +47,7 @@ router = APIRouter(
         422: {"model": ErrorResponse, "description": "Bad input; nothing was changed."},
     },
 )
+log = get_logger(__name__)
 MAX_LIST = 1000
 MAX_LABELS = 200
 
@@ -108,7 +110,7 @@ def list_codes(
     who.require(*CODE_WRITERS)
     batch = codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id)
     base = session.get_one(Brand, who.brand_id).scan_base_url
-    count = min(count, max(batch.count - start, 0)) if start < batch.count else count
+    count = max(1, min(count, batch.count - start))  # a start past the end is refused below
     out = []
     for i in range(start, start + count):
         code = codegen.code_at(session, batch, i)
@@ -301,6 +303,7 @@ def _run_export(brand_id: int, export_id: str, password: str) -> None:
         try:
             codegen.run_export(session, export=export, password=password, progress=advance)
         except Exception:
+            log.exception("print_export_failed", export_id=export_id)
             session.commit()
 
 

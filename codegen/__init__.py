@@ -1,48 +1,95 @@
 """Codes: issue sealed codes in batches, verify them offline, activate, void, pack and print.
 
-The public face; the web layers and the CLI use only these names.
+The public face; the web layers and the CLI use only these names. They are imported on first
+use, so that print-file worker processes, which import `codegen.printparts` alone, start fast.
 """
 
-from codegen.activation import (
-    Binding,
-    RangeResult,
-    activate_by_parent,
-    activate_range,
-    codes_to_range,
-    void_range,
-)
-from codegen.batches import code_at, get_batch, issue_batch, list_batches, resolve
-from codegen.keys import keyring, rotate_key
-from codegen.lookup import CodeInfo, CodeRef, lookup
-from codegen.packing import pack_in_order, pack_links, unpack
-from codegen.printfiles import create_export, export_dir, get_export, open_download, run_export
-from codegen.sealing import SealedCode, open_code
+from __future__ import annotations
 
-__all__ = [
-    "Binding",
-    "CodeInfo",
-    "CodeRef",
-    "RangeResult",
-    "SealedCode",
-    "activate_by_parent",
-    "activate_range",
-    "code_at",
-    "codes_to_range",
-    "create_export",
-    "export_dir",
-    "get_batch",
-    "get_export",
-    "issue_batch",
-    "keyring",
-    "list_batches",
-    "lookup",
-    "open_code",
-    "open_download",
-    "pack_in_order",
-    "pack_links",
-    "resolve",
-    "rotate_key",
-    "run_export",
-    "unpack",
-    "void_range",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_PUBLIC = {
+    "codegen.activation": (
+        "Binding",
+        "RangeResult",
+        "activate_by_parent",
+        "activate_range",
+        "codes_to_range",
+        "void_range",
+    ),
+    "codegen.batches": (
+        "batch_of",
+        "code_at",
+        "get_batch",
+        "issue_batch",
+        "list_batches",
+        "resolve",
+    ),
+    "codegen.keys": ("keyring", "rotate_key"),
+    "codegen.lookup": ("CodeInfo", "CodeRef", "lookup", "state_of"),
+    "codegen.packing": ("pack_in_order", "pack_links", "unpack"),
+    "codegen.printfiles": (
+        "create_export",
+        "export_dir",
+        "get_export",
+        "open_download",
+        "run_export",
+    ),
+    "codegen.sealing": ("SealedCode", "open_code"),
+}
+_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
+    from codegen.activation import (
+        Binding as Binding,
+        RangeResult as RangeResult,
+        activate_by_parent as activate_by_parent,
+        activate_range as activate_range,
+        codes_to_range as codes_to_range,
+        void_range as void_range,
+    )
+    from codegen.batches import (
+        batch_of as batch_of,
+        code_at as code_at,
+        get_batch as get_batch,
+        issue_batch as issue_batch,
+        list_batches as list_batches,
+        resolve as resolve,
+    )
+    from codegen.keys import (
+        keyring as keyring,
+        rotate_key as rotate_key,
+    )
+    from codegen.lookup import (
+        CodeInfo as CodeInfo,
+        CodeRef as CodeRef,
+        lookup as lookup,
+        state_of as state_of,
+    )
+    from codegen.packing import (
+        pack_in_order as pack_in_order,
+        pack_links as pack_links,
+        unpack as unpack,
+    )
+    from codegen.printfiles import (
+        create_export as create_export,
+        export_dir as export_dir,
+        get_export as get_export,
+        open_download as open_download,
+        run_export as run_export,
+    )
+    from codegen.sealing import (
+        SealedCode as SealedCode,
+        open_code as open_code,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codegen' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -9,28 +9,25 @@ returned once to the caller and never stored; downloads are limited and logged.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import pyzipper
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from brands.models import Brand
 from codegen.batches import get_batch, key_of
 from codegen.errors import DownloadLimitReached, ExportNotFound, ExportNotReady
-from codegen.ff1 import Radix32FF1
 from codegen.models import CodeBatch, CodeKey, ExportDownload, PackRange, PrintExport
-from codegen.printlines import CHUNK, ChildRange, Sealer, render
+from codegen.printparts import ChildSpec, PartJob, PartResult, write_part
 from codegen.sealing import secret_of
 from infra.db import utcnow
 from infra.errors import InvalidInput
@@ -43,94 +40,17 @@ _PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"  
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class _ChildSpec:
-    key_id: str
-    secret: bytes
-    parent_start: int
-    parent_count: int
-    child_start: int
-    child_count: int
-    per_parent: int
-
-
-@dataclass(frozen=True)
-class _PartJob:
-    path: str
-    inner_name: str
-    key_id: str
-    secret: bytes
-    prefix: bytes
-    first: int
-    end: int
-    password: bytes
-    compress: bool
-    children: tuple[_ChildSpec, ...]
-
-
-@dataclass(frozen=True)
-class PartResult:
-    name: str
-    first_index: int
-    codes: int
-    bytes: int
-    sha256: str  # of the .zip as delivered
-    text_sha256: str  # of the text file inside, once decrypted
-
-
-def _sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_part(job: _PartJob) -> tuple[str, int, int, str, str]:
-    sealer = Sealer(job.key_id, Radix32FF1(job.secret))
-    children = [
-        ChildRange(
-            Sealer(c.key_id, Radix32FF1(c.secret)),
-            c.parent_start,
-            c.parent_count,
-            c.child_start,
-            c.child_count,
-            c.per_parent,
-        )
-        for c in job.children
-    ]
-    text_digest = hashlib.sha256()
-    compression = pyzipper.ZIP_DEFLATED if job.compress else pyzipper.ZIP_STORED
-    with pyzipper.AESZipFile(
-        job.path, "w", compression=compression, compresslevel=1 if job.compress else None
-    ) as zf:
-        zf.setpassword(job.password)
-        zf.setencryption(pyzipper.WZ_AES, nbits=256)
-        with zf.open(job.inner_name, "w", force_zip64=True) as fh:
-            for lo in range(job.first, job.end, CHUNK):
-                data = render(sealer, job.prefix, lo, min(lo + CHUNK, job.end), children)
-                text_digest.update(data)
-                fh.write(data)
-    return (
-        os.path.basename(job.path),
-        job.end - job.first,
-        os.path.getsize(job.path),
-        _sha256_file(job.path),
-        text_digest.hexdigest(),
-    )
-
-
 def new_password() -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(20))
 
 
-def _child_specs(session: Session, batch: CodeBatch) -> tuple[_ChildSpec, ...]:
+def _child_specs(session: Session, batch: CodeBatch) -> tuple[ChildSpec, ...]:
     specs = []
     for rng in session.scalars(select(PackRange).where(PackRange.parent_batch_id == batch.id)):
         child = session.get_one(CodeBatch, rng.child_batch_id)
         key = session.get_one(CodeKey, child.key_id)
         specs.append(
-            _ChildSpec(
+            ChildSpec(
                 key.key_id,
                 secret_of(key),
                 rng.parent_start,
@@ -200,7 +120,7 @@ def run_export(
     for n, lo in enumerate(range(0, batch.count, export.codes_per_file), start=1):
         hi = min(lo + export.codes_per_file, batch.count)
         jobs.append(
-            _PartJob(
+            PartJob(
                 path=str(out / f"part-{n:05d}.zip"),
                 inner_name=f"batch-{batch.id}-part-{n:05d}.txt",
                 key_id=key.key_id,
@@ -217,7 +137,7 @@ def run_export(
     parts: list[PartResult] = []
     try:
         if n_workers == 1:
-            done = map(_write_part, jobs)
+            done = map(write_part, jobs)
             for job, res in zip(jobs, done, strict=True):
                 parts.append(PartResult(res[0], job.first - batch.first_serial, *res[1:]))
                 if progress:
@@ -226,7 +146,7 @@ def run_export(
             # spawn, not fork: the API server calls this from a thread, and forking a threaded
             # process can copy a held lock. Workers need nothing but their job's plain data.
             with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(_write_part, job): job for job in jobs}
+                futures = {pool.submit(write_part, job): job for job in jobs}
                 for fut in as_completed(futures):
                     job, res = futures[fut], fut.result()
                     parts.append(PartResult(res[0], job.first - batch.first_serial, *res[1:]))

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 import codegen
 from codegen.errors import CodeNotFound, CodeNotGenuine
-from codegen.lookup import state_of
 from infra.web import ErrorResponse, SessionDep
 
 router = APIRouter(tags=["scan"])
@@ -32,10 +31,12 @@ class Verification(BaseModel):
 def _verify(code: str, session: SessionDep) -> Verification:
     try:
         sealed = codegen.open_code(code)
-        _, batch = codegen.resolve(session, brand_id=sealed.brand_id, text=sealed.code)
+        batch = codegen.batch_of(
+            session, brand_id=sealed.brand_id, key_id=sealed.key_id, serial=sealed.serial
+        )
     except (CodeNotGenuine, CodeNotFound) as exc:
         return Verification(genuine=False, reason=exc.code)
-    info = state_of(session, batch, sealed.serial)
+    info = codegen.state_of(session, batch, sealed.serial)
     return Verification(
         genuine=True,
         code=info.code,

@@ -6,8 +6,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import codegen
 from codegen.batches import key_of
