@@ -27,7 +27,7 @@ _PUBLIC = {
         "resolve",
     ),
     "codegen.keys": ("keyring", "rotate_key"),
-    "codegen.lookup": ("CodeInfo", "CodeRef", "lookup", "state_of"),
+    "codegen.codeinfo": ("CodeInfo", "CodeRef", "lookup", "state_of"),
     "codegen.packing": ("pack_in_order", "pack_links", "unpack"),
     "codegen.printfiles": (
         "create_export",
@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         keyring as keyring,
         rotate_key as rotate_key,
     )
-    from codegen.lookup import (
+    from codegen.codeinfo import (
         CodeInfo as CodeInfo,
         CodeRef as CodeRef,
         lookup as lookup,
