@@ -58,15 +58,15 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         list_batches as list_batches,
         resolve as resolve,
     )
-    from codegen.keys import (
-        keyring as keyring,
-        rotate_key as rotate_key,
-    )
     from codegen.codeinfo import (
         CodeInfo as CodeInfo,
         CodeRef as CodeRef,
         lookup as lookup,
         state_of as state_of,
+    )
+    from codegen.keys import (
+        keyring as keyring,
+        rotate_key as rotate_key,
     )
     from codegen.packing import (
         pack_in_order as pack_in_order,
