@@ -166,9 +166,7 @@ def activate(body: ActivationIn, session: SessionDep, who: PrincipalDep) -> Rang
     """Bind blank codes to a product, lot, date, factory and campaign (空码赋值)."""
     who.require(*CODE_WRITERS)
     batch_id, start, count = _range(session, who.brand_id, body)
-    binding = codegen.Binding(
-        body.product_sku, body.lot, body.production_date, body.factory, body.campaign
-    )
+    binding = body.binding()
     return _range_out(
         codegen.activate_range(
             session,
@@ -188,9 +186,7 @@ def activate_by_parent(
 ) -> list[RangeOut]:
     """Activate a case or pallet and everything packed in it, all or nothing."""
     who.require(*CODE_WRITERS)
-    binding = codegen.Binding(
-        body.product_sku, body.lot, body.production_date, body.factory, body.campaign
-    )
+    binding = body.binding()
     results = codegen.activate_by_parent(
         session,
         brand_id=who.brand_id,

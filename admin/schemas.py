@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from codegen import Binding
+
 Kind = Literal["cap", "bottle", "box", "case", "pallet"]
 
 
@@ -52,21 +54,31 @@ class RangeIn(BaseModel):
         return self
 
 
-class ActivationIn(RangeIn):
+class BindingIn(BaseModel):
+    """What activated codes are bound to."""
+
     product_sku: str = Field(max_length=64)
     lot: str = Field("", max_length=64)
     production_date: date | None = None
     factory: str = Field("", max_length=100)
     campaign: str | None = Field(None, max_length=64, description="Campaign slug.")
 
+    def binding(self) -> Binding:
+        return Binding(
+            product_sku=self.product_sku,
+            lot=self.lot,
+            production_date=self.production_date,
+            factory=self.factory,
+            campaign_slug=self.campaign,
+        )
 
-class ParentActivationIn(BaseModel):
+
+class ActivationIn(RangeIn, BindingIn):
+    pass
+
+
+class ParentActivationIn(BindingIn):
     parent_code: str = Field(max_length=200)
-    product_sku: str = Field(max_length=64)
-    lot: str = Field("", max_length=64)
-    production_date: date | None = None
-    factory: str = Field("", max_length=100)
-    campaign: str | None = Field(None, max_length=64)
 
 
 class VoidIn(RangeIn):

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from infra.db import get_sessionmaker
+from infra.db import session_scope
 from infra.errors import OnecodeError
 from infra.logging import get_logger
 
@@ -24,15 +24,8 @@ log = get_logger(__name__)
 
 def get_session() -> Iterator[Session]:
     """One session per request: committed if the endpoint returns, rolled back if it raises."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
