@@ -1,5 +1,11 @@
-"""The brand staff's console and its JSON API. So far: the code endpoints (issue 2)."""
+"""The brand staff's console and its JSON API. So far: codes and campaigns."""
 
-from admin.codes import router
+from fastapi import APIRouter
+
+from admin import campaigns, codes
+
+router = APIRouter()
+router.include_router(codes.router)
+router.include_router(campaigns.router)
 
 __all__ = ["router"]

@@ -15,6 +15,7 @@ from codegen.batches import get_batch, resolve, serial_range
 from codegen.errors import ActivationConflict, CodeVoided, RangeOutsideBatch
 from codegen.models import Activation, CodeBatch, CodeVoid
 from codegen.packing import descendants
+from infra.redis import bump_config_after_commit
 from rewards.models import Campaign
 
 
@@ -104,6 +105,7 @@ def _activate_serials(
                 conflict_to_index=min(row.end, end) - 1 - batch.first_serial,
             )
     gaps = _gaps(start, end, [(r.start, r.end) for r in existing])
+    bump_config_after_commit(session, batch.brand_id)
     for s, e in gaps:
         session.add(
             Activation(
@@ -206,6 +208,7 @@ def void_range(
     start, end = serial_range(batch, start_index, count)
     existing = _overlapping(session, CodeVoid, batch.id, start, end)
     gaps = _gaps(start, end, [(r.start, r.end) for r in existing])
+    bump_config_after_commit(session, brand_id)
     for s, e in gaps:
         session.add(
             CodeVoid(

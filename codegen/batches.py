@@ -11,6 +11,7 @@ from codegen.keys import active_key
 from codegen.models import KINDS, CodeBatch, CodeKey
 from codegen.sealing import SealedCode, open_code, seal
 from infra.errors import InvalidInput
+from infra.redis import bump_config_after_commit
 
 MAX_BATCH = 10_000_000_000
 
@@ -44,6 +45,7 @@ def issue_batch(
     )
     session.add(batch)
     session.flush()
+    bump_config_after_commit(session, brand_id)
     return batch
 
 

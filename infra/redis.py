@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import redis
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from infra.settings import get_settings
 
@@ -34,3 +36,37 @@ def brand_key(brand_id: int, *parts: str | int) -> str:
     if not isinstance(brand_id, int) or brand_id <= 0:
         raise ValueError(f"brand_key needs a positive brand id, got {brand_id!r}")
     return ":".join(["oc", f"{{b{brand_id}}}", *(str(p) for p in parts)])
+
+
+def config_version_key(brand_id: int) -> str:
+    """Bumped whenever what the scan path caches for a brand changes (batches, campaigns, …)."""
+    return brand_key(brand_id, "config", "version")
+
+
+def config_version(client: redis.Redis, brand_id: int) -> str:
+    raw = client.get(config_version_key(brand_id))
+    return raw.decode() if isinstance(raw, bytes) else "0"
+
+
+def bump_config_after_commit(session: Session, brand_id: int) -> None:
+    """Mark the brand's cached configuration stale once this session commits.
+
+    After the commit, not before: a scan that reloaded between the bump and the commit would
+    cache the old rows under the new version and keep them.
+    """
+    session.info.setdefault("onecode_bump_brands", set()).add(brand_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_committed(session: Session) -> None:
+    brands = session.info.pop("onecode_bump_brands", None)
+    if brands:
+        pipe = get_redis().pipeline(transaction=False)
+        for brand_id in brands:
+            pipe.incr(config_version_key(brand_id))
+        pipe.execute()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_bumps(session: Session) -> None:
+    session.info.pop("onecode_bump_brands", None)

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=0, ge=0, description="Processes for print-file generation; 0=CPU count."
     )
+    recorder_in_api: bool = Field(
+        default=True,
+        description="Write scan records behind in a thread of each API process; turn off when "
+        "`onecode recorder` runs as its own process.",
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

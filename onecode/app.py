@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -16,7 +18,9 @@ import scan_api
 from infra.db import get_engine
 from infra.logging import configure_logging, get_logger
 from infra.redis import get_redis
+from infra.settings import get_settings
 from infra.web import install_error_handlers
+from rewards import recorder
 
 log = get_logger(__name__)
 
@@ -43,6 +47,19 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    stop = threading.Event()
+    thread = None
+    if get_settings().recorder_in_api:
+        thread = threading.Thread(target=recorder.run, args=(stop,), name="recorder", daemon=True)
+        thread.start()
+    yield
+    stop.set()
+    if thread is not None:
+        thread.join(timeout=5)
+
+
 def create_app() -> FastAPI:
     configure_logging()
     app = FastAPI(
@@ -50,6 +67,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
+        lifespan=_lifespan,
     )
     install_error_handlers(app)
     app.include_router(scan_api.router)

@@ -474,6 +474,21 @@ def seed(
     out.print_json(json.dumps(result, ensure_ascii=False))
 
 
+@app.command("recorder")
+def run_recorder() -> None:
+    """Write scans and awards from Redis into the database, as its own process (Ctrl-C stops)."""
+    import threading
+
+    from rewards import recorder
+
+    stop = threading.Event()
+    out.print("recorder running; Ctrl-C to stop")
+    try:
+        recorder.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""

@@ -1,11 +1,25 @@
+"""Campaign configuration and what scans leave behind: scan records and awards."""
+
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db import Base, UTCDateTime, utcnow
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Campaign(Base):
@@ -17,3 +31,90 @@ class Campaign(Base):
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # draft -> active <-> paused; a campaign runs while active and inside its window.
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    total_budget_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    daily_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    wins_per_consumer_per_day: Mapped[int | None] = mapped_column(Integer)
+    wins_per_consumer: Mapped[int | None] = mapped_column(Integer)
+    prize_table: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"tiers": []})
+    # Region codes the campaign runs in (with their sub-regions); empty means everywhere.
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CampaignRegion(Base):
+    """一地一策: a region's own budgets and, optionally, its own prize table."""
+
+    __tablename__ = "campaign_regions"
+    __table_args__ = (UniqueConstraint("campaign_id", "region_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    region_code: Mapped[str] = mapped_column(String(32))
+    total_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    daily_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    prize_table: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CampaignChange(Base):
+    """Who changed a campaign, when, from what to what."""
+
+    __tablename__ = "campaign_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ScanRecord(Base):
+    """Every scan, with its signals and outcome; written behind the hot path."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_brand_at", "brand_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # assigned on the hot path
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    role: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    serial: Mapped[int | None] = mapped_column(BigInteger)
+    openid: Mapped[str] = mapped_column(String(64), default="")
+    device_id: Mapped[str] = mapped_column(String(128), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(32), default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Award(Base):
+    """A prize the API announced. Append-only; payouts (issue 4) settle it."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the scan id that won it
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    beneficiary: Mapped[str] = mapped_column(String(64))  # consumer openid
+    tier: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # cash, or voucher subsidy
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")

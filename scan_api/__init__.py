@@ -1,8 +1,11 @@
-"""The HTTP service that consumers' mini-programs, WeChat scans and dealers' PDAs call.
+"""The HTTP service that consumers' mini-programs, WeChat scans and dealers' PDAs call."""
 
-So far: genuineness checks of a scanned code. Scans that win rewards arrive with issue 3.
-"""
+from fastapi import APIRouter
 
-from scan_api.routes import router
+from scan_api import consumer, routes
+
+router = APIRouter()
+router.include_router(routes.router)
+router.include_router(consumer.router)
 
 __all__ = ["router"]

@@ -1,0 +1,80 @@
+"""Admin API for campaigns: create, tune, read, and the audit trail of changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from admin.deps import PrincipalDep
+from infra.web import ErrorResponse, SessionDep
+from rewards import campaigns
+from rewards.campaigns import CampaignSpec
+
+router = APIRouter(
+    prefix="/v1/admin/campaigns",
+    tags=["admin: campaigns"],
+    responses={
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
+)
+EDITORS = ("campaign_manager",)
+READERS = ("campaign_manager", "risk_analyst", "finance", "code_operator")
+
+
+class ChangeOut(BaseModel):
+    actor: str
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+@router.post("", status_code=201)
+def create_campaign(body: CampaignSpec, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """Create a campaign. It runs once `status` is `active` and the time is inside its window."""
+    who.require(*EDITORS)
+    c = campaigns.create_campaign(session, brand_id=who.brand_id, spec=body, actor=who.username)
+    return campaigns.describe(session, c)
+
+
+@router.get("")
+def list_campaigns(session: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    who.require(*READERS)
+    return [
+        campaigns.describe(session, c)
+        for c in campaigns.list_campaigns(session, brand_id=who.brand_id)
+    ]
+
+
+@router.get("/{slug}")
+def get_campaign(slug: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    who.require(*READERS)
+    return campaigns.describe(
+        session, campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
+    )
+
+
+@router.put("/{slug}")
+def update_campaign(
+    slug: str, body: CampaignSpec, session: SessionDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Replace the campaign's settings; the next scan uses them, and the change is audited."""
+    who.require(*EDITORS)
+    c = campaigns.update_campaign(
+        session, brand_id=who.brand_id, slug=slug, spec=body, actor=who.username
+    )
+    return campaigns.describe(session, c)
+
+
+@router.get("/{slug}/changes")
+def campaign_changes(slug: str, session: SessionDep, who: PrincipalDep) -> list[ChangeOut]:
+    """Who changed what, when."""
+    who.require(*READERS)
+    return [
+        ChangeOut(actor=c.actor, at=c.at, before=c.before, after=c.after)
+        for c in campaigns.changes(session, brand_id=who.brand_id, slug=slug)
+    ]

@@ -1,0 +1,81 @@
+-- Claim a code and draw its prize, atomically: one round trip, nothing awarded twice, no
+-- budget overspent. Called by rewards/claims.py, which documents KEYS and ARGV.
+local version = redis.call('GET', KEYS[1]) or '0'
+if version ~= ARGV[1] then
+  return {'stale'}
+end
+
+local field = ARGV[2]
+local previous = redis.call('HGET', KEYS[2], field)
+if previous then
+  return {'claimed', previous}
+end
+
+local function count(key)
+  return tonumber(redis.call('GET', key) or '0')
+end
+
+local day_limit, total_limit = tonumber(ARGV[10]), tonumber(ARGV[11])
+if (day_limit >= 0 and count(KEYS[7]) >= day_limit)
+    or (total_limit >= 0 and count(KEYS[8]) >= total_limit) then
+  redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', 'limit_reached')
+  return {'limit'}
+end
+
+-- Budgets left: campaign total, campaign today, region total, region today (-1: no limit).
+local left = {}
+for i = 0, 3 do
+  local limit = tonumber(ARGV[6 + i])
+  left[i + 1] = limit < 0 and math.huge or (limit - count(KEYS[3 + i]))
+end
+
+local n = tonumber(ARGV[14])
+local tiers = {}
+for i = 1, n do
+  local base = 15 + (i - 1) * 6
+  tiers[i] = {key = ARGV[base + 1], cost = tonumber(ARGV[base + 2]),
+              p = tonumber(ARGV[base + 3]), max = tonumber(ARGV[base + 4]),
+              kind = ARGV[base + 5], points = ARGV[base + 6], counter = KEYS[9 + i]}
+end
+
+local function payable(t)
+  if t.max >= 0 and count(t.counter) >= t.max then return false end
+  for i = 1, 4 do
+    if t.cost > left[i] then return false end
+  end
+  return true
+end
+
+-- Draw by probability; a tier that cannot be paid falls to the next one in the table.
+local r, acc, chosen = tonumber(ARGV[4]), 0, nil
+for i = 1, n do
+  acc = acc + tiers[i].p
+  if r < acc then
+    for j = i, n do
+      if payable(tiers[j]) then chosen = tiers[j] break end
+    end
+    break
+  end
+end
+
+local now, ttl = ARGV[5], tonumber(ARGV[12])
+local tier_key, cost = 'thanks', 0
+if chosen then
+  tier_key, cost = chosen.key, chosen.cost
+  redis.call('INCR', chosen.counter)
+  for i = 0, 3 do
+    if cost > 0 then
+      redis.call('INCRBY', KEYS[3 + i], cost)
+      if i == 1 or i == 3 then redis.call('EXPIRE', KEYS[3 + i], ttl) end
+    end
+  end
+  redis.call('INCR', KEYS[7])
+  redis.call('EXPIRE', KEYS[7], ttl)
+  redis.call('INCR', KEYS[8])
+end
+local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15]
+redis.call('HSET', KEYS[2], field, record)
+redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', chosen and 'won' or 'thanks',
+           'tier', tier_key, 'cost', tostring(cost),
+           'kind', chosen and chosen.kind or '', 'points', chosen and chosen.points or '0')
+return {chosen and 'won' or 'thanks', tier_key}

@@ -1,0 +1,113 @@
+"""The claim: one Lua script call that claims a code and draws its prize (rewards/claim.lua).
+
+Redis runs a script alone, so two scans of one code cannot both claim it, and two draws cannot
+both spend the last fen of a budget. The script also appends the outcome to the brand's event
+stream in the same step: with Redis persistence on (docs/scan-path.md), a prize the API
+announces is on disk before the answer leaves.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from redis.commands.core import AsyncScript, Script
+
+from infra.redis import brand_key, config_version_key
+from rewards.prizes import Tier
+
+_SCRIPT = (Path(__file__).parent / "claim.lua").read_text()
+_registered: dict[int, AsyncScript | Script] = {}
+DAY_KEY_TTL = 3 * 86_400  # daily counters outlive their day by enough to be read in reports
+
+
+def events_key(brand_id: int) -> str:
+    return brand_key(brand_id, "events")
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    brand_id: int
+    batch_id: int
+    offset: int  # serial - batch.first_serial
+    version: str
+    campaign_id: int
+    region_code: str  # the campaign region whose budgets apply ("" for none)
+    day: str  # the campaign's local calendar day, YYYYMMDD
+    openid: str
+    tiers: tuple[Tier, ...]
+    total_budget_fen: int | None
+    daily_budget_fen: int | None
+    region_total_fen: int | None
+    region_daily_fen: int | None
+    wins_per_day: int | None
+    wins_total: int | None
+    now_ms: int
+    scan_json: str  # the scan record, written behind by the recorder
+    scan_id: str
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    status: str  # won | thanks | claimed | limit | stale
+    tier: str = ""
+    # For "claimed": who claimed it first, what they got, when, and that scan's id.
+    first_openid: str = ""
+    first_at_ms: int = 0
+    first_scan_id: str = ""
+
+
+def _script(client: redis.Redis) -> AsyncScript | Script:
+    """The script registered on this client: EVALSHA, sending the source only if Redis lacks it."""
+    script = _registered.get(id(client))
+    if script is None:
+        script = _registered[id(client)] = client.register_script(_SCRIPT)
+    return script
+
+
+def _limit(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
+    b, c = req.brand_id, req.campaign_id
+    region = req.region_code or "-"
+    keys = [
+        config_version_key(b),
+        brand_key(b, "claims", req.batch_id),
+        brand_key(b, "spent", c),
+        brand_key(b, "spent", c, "day", req.day),
+        brand_key(b, "spent", c, "region", region),
+        brand_key(b, "spent", c, "region", region, "day", req.day),
+        brand_key(b, "wins", c, req.openid, "day", req.day),
+        brand_key(b, "wins", c, req.openid),
+        events_key(b),
+        *(brand_key(b, "tier", c, t.key) for t in req.tiers),
+    ]
+    args: list[str | int | float] = [
+        req.version,
+        req.offset,
+        req.openid,
+        secrets.randbelow(1 << 52) / (1 << 52),  # uniform in [0, 1)
+        req.now_ms,
+        _limit(req.total_budget_fen),
+        _limit(req.daily_budget_fen),
+        _limit(req.region_total_fen),
+        _limit(req.region_daily_fen),
+        _limit(req.wins_per_day),
+        _limit(req.wins_total),
+        DAY_KEY_TTL,
+        req.scan_json,
+        len(req.tiers),
+        req.scan_id,
+    ]
+    for t in req.tiers:  # ARGV[16…]: six values a tier
+        args += [t.key, t.cost_fen, repr(t.probability), _limit(t.max_count), t.kind, t.points]
+    reply: list[bytes] = _script(client)(keys=keys, args=args)  # type: ignore[assignment]
+    status = reply[0].decode()
+    if status == "claimed":
+        openid, tier, at, scan_id = reply[1].decode().split("|")
+        return ClaimResult("claimed", tier, openid, int(at), scan_id)
+    return ClaimResult(status, reply[1].decode() if len(reply) > 1 else "")

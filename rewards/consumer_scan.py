@@ -1,0 +1,267 @@
+"""The consumer scan, the hot path of a big campaign, as a pipeline of small steps:
+
+    open the code (offline) -> its batch, activation and campaign (memory) -> rules (window,
+    region) -> risk decision -> claim and draw (one Redis round trip) -> answer
+
+No step reads the database; the scan record and the award are written behind from the brand's
+Redis event stream (rewards/recorder.py).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+
+import risk
+from codegen import open_code
+from codegen.errors import CodeNotFound
+from infra.redis import brand_key, config_version, get_redis
+from rewards.claims import ClaimRequest, claim, events_key
+from rewards.prizes import Tier
+from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
+
+
+@dataclass(frozen=True)
+class ConsumerScan:
+    code: str
+    openid: str
+    device_id: str = ""
+    ip: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    region_code: str = ""
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Prize:
+    tier: str
+    kind: str
+    amount_fen: int = 0
+    points: int = 0
+    voucher: dict[str, int | str] | None = None
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    scan_id: str
+    outcome: str
+    code: str
+    kind: str
+    prize: Prize | None = None
+    repeat: bool = False
+    first_scan_at: datetime | None = None
+    held: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+class _Stale(Exception):
+    """The snapshot is older than the brand's configuration: reload and run the scan again."""
+
+
+@dataclass
+class _Scan:
+    """One scan on its way through the pipeline."""
+
+    request: ConsumerScan
+    brand_id: int
+    key_id: str
+    serial: int
+    code: str
+    now: datetime
+    scan_id: str
+    client: redis.Redis
+    record: dict[str, object]
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
+    def answer(self, outcome: str, kind: str, **kw: object) -> ScanAnswer:
+        """An answer that claimed nothing; its scan record goes to the stream from here."""
+        self.client.xadd(
+            events_key(self.brand_id), {"scan": json.dumps(self.record), "outcome": outcome}
+        )
+        return ScanAnswer(self.scan_id, outcome, self.code, kind, **kw)  # type: ignore[arg-type]
+
+
+def scan(request: ConsumerScan, *, now: datetime | None = None) -> ScanAnswer:
+    sealed = open_code(request.code)  # malformed, typo, forged: the caller's error
+    now = now or datetime.now(UTC)
+    s = _Scan(
+        request,
+        sealed.brand_id,
+        sealed.key_id,
+        sealed.serial,
+        sealed.code,
+        now,
+        uuid.uuid4().hex,
+        get_redis(),
+        {},
+    )
+    s.record.update(
+        id=s.scan_id,
+        at_ms=s.now_ms,
+        role="consumer",
+        code=s.code,
+        openid=request.openid,
+        device_id=request.device_id,
+        ip=request.ip,
+        lat=request.latitude,
+        lon=request.longitude,
+        region=request.region_code,
+        ua=request.user_agent,
+    )
+    snap = snapshots.get(s.brand_id)
+    for _ in range(3):
+        try:
+            return _run(s, snap)
+        except _Stale:
+            snap = snapshots.get(s.brand_id, stale=snap)
+    raise RuntimeError("the brand's configuration changed three times during one scan")
+
+
+def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
+    batch = snap.batch(s.key_id, s.serial)
+    if batch is None:
+        if snap.version != config_version(s.client, s.brand_id):
+            raise _Stale
+        raise CodeNotFound("this code was never issued", code=s.code)
+    s.record.update(batch_id=batch.id, serial=s.serial)
+    if batch.kind != "cap":
+        return s.answer("not_a_cap_code", batch.kind)
+    if batch.voided(s.serial):
+        return s.answer("voided", batch.kind)
+    bound = batch.activation(s.serial)
+    campaign = snap.campaigns.get(bound[1]) if bound and bound[1] else None
+    if bound is None:
+        return s.answer("not_activated", batch.kind)
+    if campaign is None:
+        return s.answer("no_campaign", batch.kind)
+    s.record["campaign_id"] = campaign.id
+    if not campaign.running(s.now):
+        ended = campaign.ends_at is not None and s.now >= campaign.ends_at
+        return s.answer("campaign_over" if ended else "campaign_not_running", batch.kind)
+    lineage = snap.lineage(s.request.region_code) if s.request.region_code else []
+    if campaign.regions and not set(lineage) & campaign.regions:
+        return s.answer("region_not_in_campaign", batch.kind)
+    decision = risk.decide(_signals(s, campaign, batch))
+    if decision.action in ("block", "challenge"):
+        outcome = "blocked" if decision.action == "block" else "challenge"
+        return s.answer(outcome, batch.kind, reasons=list(decision.reasons))
+    return _claim(s, snap, batch, campaign, lineage, decision)
+
+
+def _signals(s: _Scan, campaign: CampaignView, batch: BatchView) -> risk.ScanSignals:
+    r = s.request
+    return risk.ScanSignals(
+        s.brand_id,
+        campaign.id,
+        r.openid,
+        r.device_id,
+        r.ip,
+        r.latitude,
+        r.longitude,
+        r.user_agent,
+        batch.id,
+        s.serial,
+        s.now_ms,
+    )
+
+
+def _claim(
+    s: _Scan,
+    snap: Snapshot,
+    batch: BatchView,
+    campaign: CampaignView,
+    lineage: list[str],
+    decision: risk.Decision,
+) -> ScanAnswer:
+    region = next((code for code in lineage if code in campaign.region_rules), "")
+    rule = campaign.region_rules.get(region)
+    tiers = rule.tiers if rule and rule.tiers is not None else campaign.tiers
+    if decision.action == "lower":
+        tiers = _lowered(tiers)
+    held = decision.action == "hold"
+    s.record.update(held=held, award_region=region)
+    result = claim(
+        s.client,
+        ClaimRequest(
+            brand_id=s.brand_id,
+            batch_id=batch.id,
+            offset=s.serial - batch.first_serial,
+            version=snap.version,
+            campaign_id=campaign.id,
+            region_code=region,
+            day=campaign.local_day(s.now),
+            openid=s.request.openid,
+            tiers=tiers,
+            total_budget_fen=campaign.total_budget_fen,
+            daily_budget_fen=campaign.daily_budget_fen,
+            region_total_fen=rule.total_budget_fen if rule else None,
+            region_daily_fen=rule.daily_budget_fen if rule else None,
+            wins_per_day=campaign.wins_per_consumer_per_day,
+            wins_total=campaign.wins_per_consumer,
+            now_ms=s.now_ms,
+            scan_json=json.dumps(s.record),
+            scan_id=s.scan_id,
+        ),
+    )
+    if result.status == "stale":
+        raise _Stale
+    if result.status == "limit":
+        return ScanAnswer(s.scan_id, "limit_reached", s.code, batch.kind)
+    if result.status == "claimed":
+        first_at = datetime.fromtimestamp(result.first_at_ms / 1000, UTC)
+        if result.first_openid != s.request.openid:
+            # Another consumer's code: a signal for risk (copied codes, collected caps).
+            return s.answer("already_claimed", batch.kind, first_scan_at=first_at)
+        s.answer("repeat", batch.kind)  # recorded; the consumer gets the first answer again
+        return _won_or_thanks(s, batch, campaign.tiers + tiers, result.tier, first_at, repeat=True)
+    return _won_or_thanks(s, batch, tiers, result.tier, s.now, held=held)
+
+
+def _won_or_thanks(
+    s: _Scan,
+    batch: BatchView,
+    tiers: tuple[Tier, ...],
+    tier_key: str,
+    first_at: datetime,
+    *,
+    repeat: bool = False,
+    held: bool = False,
+) -> ScanAnswer:
+    prize = _prize(tiers, tier_key)
+    return ScanAnswer(
+        s.scan_id,
+        "won" if prize else "thanks",
+        s.code,
+        batch.kind,
+        prize=prize,
+        repeat=repeat,
+        first_scan_at=first_at,
+        held=held,
+    )
+
+
+def _lowered(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """Risk said "lower": only the cheapest paying tiers stay in the draw."""
+    cheapest = min((t.cost_fen for t in tiers if t.cost_fen > 0), default=0)
+    return tuple(t for t in tiers if t.cost_fen <= cheapest)
+
+
+def _prize(tiers: tuple[Tier, ...], key: str) -> Prize | None:
+    for t in tiers:
+        if t.key == key:
+            voucher = t.voucher.model_dump() if t.voucher else None
+            return Prize(t.key, t.kind, t.amount_fen, t.points, voucher)
+    return None
+
+
+def spent_fen(brand_id: int, campaign_id: int) -> int:
+    """What the campaign has awarded, from the counter the claim script spends against."""
+    return int(get_redis().get(brand_key(brand_id, "spent", campaign_id)) or 0)

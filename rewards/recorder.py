@@ -1,0 +1,129 @@
+"""Writing scans and awards behind the hot path: from each brand's Redis event stream into the
+`scans` and `awards` tables.
+
+Read through a consumer group, so several processes can drain one stream; an entry is acked and
+deleted only after its rows are committed, and entries a crashed drainer left pending are
+claimed again after `reclaim_ms`. Rows are keyed by scan id, so a retried entry is skipped,
+never written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy import select
+
+from brands.models import Brand
+from infra.db import session_scope
+from infra.logging import get_logger
+from infra.redis import get_redis
+from rewards.claims import events_key
+from rewards.models import Award, ScanRecord
+
+log = get_logger(__name__)
+GROUP = "recorder"
+CONSUMER = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _ensure_group(client: redis.Redis, key: str) -> None:
+    try:
+        client.xgroup_create(key, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
+    """Move up to `count` events of one brand into the database; returns how many."""
+    client = get_redis()
+    key = events_key(brand_id)
+    _ensure_group(client, key)
+    claimed: list[Any] = client.xautoclaim(key, GROUP, CONSUMER, reclaim_ms, "0-0", count=count)
+    entries = list(claimed[1])
+    fresh: list[Any] = client.xreadgroup(  # type: ignore[assignment]
+        GROUP, CONSUMER, {key: ">"}, count=count
+    )
+    for _stream, items in fresh or []:
+        entries += items
+    if not entries:
+        return 0
+    with session_scope() as session:
+        scans = {}
+        for _entry_id, fields in entries:
+            record = json.loads(fields[b"scan"])
+            record["outcome"] = fields[b"outcome"].decode()
+            record["tier"] = fields.get(b"tier", b"").decode()
+            record["kind"] = fields.get(b"kind", b"").decode()
+            record["cost"] = int(fields.get(b"cost", b"0"))
+            record["points"] = int(fields.get(b"points", b"0") or 0)
+            scans[record["id"]] = record
+        known = set(session.scalars(select(ScanRecord.id).where(ScanRecord.id.in_(scans))))
+        for scan_id, r in scans.items():
+            if scan_id in known:
+                continue
+            session.add(
+                ScanRecord(
+                    id=scan_id,
+                    brand_id=brand_id,
+                    at=_at(r["at_ms"]),
+                    role=r["role"],
+                    code=r["code"],
+                    batch_id=r.get("batch_id"),
+                    serial=r.get("serial"),
+                    openid=r.get("openid", ""),
+                    device_id=r.get("device_id", ""),
+                    ip=r.get("ip", ""),
+                    latitude=r.get("lat"),
+                    longitude=r.get("lon"),
+                    region_code=r.get("region", ""),
+                    user_agent=r.get("ua", "")[:300],
+                    campaign_id=r.get("campaign_id"),
+                    outcome=r["outcome"],
+                    tier=r["tier"],
+                )
+            )
+            if r["outcome"] == "won":
+                session.add(
+                    Award(
+                        id=scan_id,
+                        brand_id=brand_id,
+                        at=_at(r["at_ms"]),
+                        campaign_id=r["campaign_id"],
+                        region_code=r.get("award_region", ""),
+                        beneficiary=r["openid"],
+                        tier=r["tier"],
+                        kind=r["kind"],
+                        amount_fen=r["cost"],
+                        points=r["points"],
+                        status="held" if r.get("held") else "pending",
+                    )
+                )
+    ids = [entry_id for entry_id, _ in entries]
+    client.xack(key, GROUP, *ids)
+    client.xdel(key, *ids)
+    return len(entries)
+
+
+def run(stop: threading.Event, *, interval: float = 0.5) -> None:
+    """Drain every brand's stream until `stop` is set; errors are logged and retried."""
+    while not stop.is_set():
+        moved = 0
+        try:
+            with session_scope() as session:
+                brand_ids = list(session.scalars(select(Brand.id)))
+            for brand_id in brand_ids:
+                moved += drain(brand_id)
+        except Exception:
+            log.exception("recorder_failed")
+        if not moved:
+            stop.wait(interval)

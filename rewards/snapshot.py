@@ -1,0 +1,192 @@
+"""What the consumer scan reads instead of the database: one brand's batches, activations,
+voids, regions and running campaigns, held in memory per process.
+
+A snapshot carries the brand's config version; the claim script compares it with Redis in the
+same round trip as the claim, and a stale snapshot is reloaded and the scan retried. So a change
+takes effect on the next scan, and a scan costs no database read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from brands.models import Region
+from codegen.models import Activation, CodeBatch, CodeVoid
+from infra.db import get_sessionmaker
+from infra.redis import config_version, get_redis
+from rewards.models import Campaign, CampaignRegion
+from rewards.prizes import PrizeTable, Tier
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: int
+    kind: str
+    first_serial: int
+    count: int
+    # Sorted, non-overlapping [start, end) runs with what they are bound to.
+    activations: list[tuple[int, int, int, int | None]] = field(default_factory=list)
+    voids: list[tuple[int, int]] = field(default_factory=list)
+
+    def voided(self, serial: int) -> bool:
+        i = bisect.bisect_right(self.voids, (serial, float("inf"))) - 1
+        return i >= 0 and self.voids[i][0] <= serial < self.voids[i][1]
+
+    def activation(self, serial: int) -> tuple[int, int | None] | None:
+        """(product id, campaign id) of an activated serial."""
+        i = bisect.bisect_right(self.activations, (serial, float("inf"), 0, 0)) - 1
+        if i >= 0 and self.activations[i][0] <= serial < self.activations[i][1]:
+            return self.activations[i][2], self.activations[i][3]
+        return None
+
+
+@dataclass(frozen=True)
+class RegionRule:
+    total_budget_fen: int | None
+    daily_budget_fen: int | None
+    tiers: tuple[Tier, ...] | None
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    slug: str
+    status: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    tz: ZoneInfo
+    total_budget_fen: int
+    daily_budget_fen: int | None
+    wins_per_consumer_per_day: int | None
+    wins_per_consumer: int | None
+    tiers: tuple[Tier, ...]
+    regions: frozenset[str]
+    region_rules: dict[str, RegionRule]
+
+    def running(self, now: datetime) -> bool:
+        if self.status != "active":
+            return False
+        return (self.starts_at is None or self.starts_at <= now) and (
+            self.ends_at is None or now < self.ends_at
+        )
+
+    def local_day(self, now: datetime) -> str:
+        """The campaign's calendar day: daily budgets and limits reset at its local midnight."""
+        return now.astimezone(self.tz).strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    brand_id: int
+    version: str
+    batches: dict[str, tuple[list[int], list[BatchView]]]  # key id -> (first serials, batches)
+    campaigns: dict[int, CampaignView]
+    region_parent: dict[str, str | None]
+
+    def batch(self, key_id: str, serial: int) -> BatchView | None:
+        firsts, views = self.batches.get(key_id, ([], []))
+        i = bisect.bisect_right(firsts, serial) - 1
+        if i >= 0 and serial < views[i].first_serial + views[i].count:
+            return views[i]
+        return None
+
+    def lineage(self, region_code: str) -> list[str]:
+        """The region and its ancestors, nearest first. Unknown 6-digit administrative codes
+        fall back to their city and province by the national code structure."""
+        chain: list[str] = []
+        code: str | None = region_code
+        while code and code not in chain:
+            chain.append(code)
+            code = self.region_parent.get(code)
+        if len(chain) == 1 and len(region_code) == 6 and region_code.isdigit():
+            city, province = region_code[:4] + "00", region_code[:2] + "0000"
+            chain += [c for c in (city, province) if c not in chain]
+        return chain
+
+
+def load(brand_id: int) -> Snapshot:
+    version = config_version(get_redis(), brand_id)
+    with get_sessionmaker()() as s:
+        acts: dict[int, list[tuple[int, int, int, int | None]]] = {}
+        for a in s.scalars(select(Activation).where(Activation.brand_id == brand_id)):
+            acts.setdefault(a.batch_id, []).append((a.start, a.end, a.product_id, a.campaign_id))
+        voids: dict[int, list[tuple[int, int]]] = {}
+        for v in s.scalars(select(CodeVoid).where(CodeVoid.brand_id == brand_id)):
+            voids.setdefault(v.batch_id, []).append((v.start, v.end))
+        by_key: dict[str, list[BatchView]] = {}
+        rows = s.scalars(
+            select(CodeBatch).where(CodeBatch.brand_id == brand_id).order_by(CodeBatch.first_serial)
+        )
+        for b in rows:
+            by_key.setdefault(b.key_id, []).append(
+                BatchView(
+                    b.id,
+                    b.kind,
+                    b.first_serial,
+                    b.count,
+                    sorted(acts.get(b.id, [])),
+                    sorted(voids.get(b.id, [])),
+                )
+            )
+        regions = {r.id: r for r in s.scalars(select(Region).where(Region.brand_id == brand_id))}
+        parent = {
+            r.code: (regions[r.parent_id].code if r.parent_id in regions else None)
+            for r in regions.values()
+        }
+        rules: dict[int, dict[str, RegionRule]] = {}
+        for cr in s.scalars(select(CampaignRegion).where(CampaignRegion.brand_id == brand_id)):
+            tiers = (
+                tuple(PrizeTable.model_validate(cr.prize_table).tiers) if cr.prize_table else None
+            )
+            rules.setdefault(cr.campaign_id, {})[cr.region_code] = RegionRule(
+                cr.total_budget_fen, cr.daily_budget_fen, tiers
+            )
+        campaigns = {
+            c.id: CampaignView(
+                c.id,
+                c.slug,
+                c.status,
+                c.starts_at,
+                c.ends_at,
+                ZoneInfo(c.timezone),
+                c.total_budget_fen,
+                c.daily_budget_fen,
+                c.wins_per_consumer_per_day,
+                c.wins_per_consumer,
+                tuple(PrizeTable.model_validate(c.prize_table).tiers),
+                frozenset(c.regions or []),
+                rules.get(c.id, {}),
+            )
+            for c in s.scalars(select(Campaign).where(Campaign.brand_id == brand_id))
+        }
+    batches = {k: ([v.first_serial for v in vs], vs) for k, vs in by_key.items()}
+    return Snapshot(brand_id, version, batches, campaigns, parent)
+
+
+class SnapshotCache:
+    def __init__(self) -> None:
+        self._snapshots: dict[int, Snapshot] = {}
+        self._lock = threading.Lock()
+
+    def get(self, brand_id: int, *, stale: Snapshot | None = None) -> Snapshot:
+        """The cached snapshot; pass the one found `stale` to force a reload (once per version)."""
+        current = self._snapshots.get(brand_id)
+        if current is not None and current is not stale:
+            return current
+        with self._lock:
+            current = self._snapshots.get(brand_id)
+            if current is None or current is stale:
+                current = self._snapshots[brand_id] = load(brand_id)
+            return current
+
+    def forget(self) -> None:
+        self._snapshots = {}
+
+
+snapshots = SnapshotCache()
