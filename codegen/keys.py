@@ -153,8 +153,12 @@ class KeyRing:
         found = self._entries.get(key_id)
         if found is not None:
             return found
-        now = time.monotonic()
+        # One lookup at a time: threads that miss the same new key wait, then find its entry.
         with self._lock:
+            found = self._entries.get(key_id)
+            if found is not None:
+                return found
+            now = time.monotonic()
             if now - self._misses.get(key_id, float("-inf")) < self._miss_seconds:
                 return None
             self._tokens = min(self._burst, self._tokens + (now - self._refilled_at) * self._rate)
@@ -162,16 +166,14 @@ class KeyRing:
             if self._tokens < 1:
                 return None
             self._tokens -= 1
-            self._misses[key_id] = now
-        with get_sessionmaker()() as session:
-            row = session.get(CodeKey, key_id)
-            if row is None:
-                return None
-            found = KeyEntry(row.brand_id, unwrap(row.wrapped_key, key_id))
-        with self._lock:
+            with get_sessionmaker()() as session:
+                row = session.get(CodeKey, key_id)
+                if row is None:
+                    self._misses[key_id] = now
+                    return None
+                found = KeyEntry(row.brand_id, unwrap(row.wrapped_key, key_id))
             self._entries[key_id] = found
-            self._misses.pop(key_id, None)
-        return found
+            return found
 
     def cipher(self, key_id: str) -> tuple[int, Radix32FF1] | None:
         entry = self.entry(key_id)

