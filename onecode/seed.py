@@ -18,7 +18,8 @@ import codegen
 from brands import service as brands
 from brands.models import Brand
 from infra.errors import InvalidInput
-from rewards.models import Campaign
+from rewards import campaigns
+from rewards.campaigns import CampaignSpec
 
 
 class _Model(BaseModel):
@@ -62,11 +63,6 @@ class StaffSpec(_Model):
     username: str
     role: str
     display_name: str = ""
-
-
-class CampaignSpec(_Model):
-    slug: str
-    name: str
 
 
 class BatchSpec(_Model):
@@ -131,7 +127,7 @@ class SeedFile(_Model):
     dealers: list[DealerSpec] = []
     stores: list[StoreSpec] = []
     staff: list[StaffSpec] = []
-    campaigns: list[CampaignSpec] = []
+    campaigns: list[CampaignSpec] = []  # rewards.campaigns.CampaignSpec: the admin API's body
     batches: list[BatchSpec] = []
     packing: list[PackingSpec] = []
     activations: list[ActivationSpec] = []
@@ -204,7 +200,7 @@ def apply(session: Session, seed: SeedFile) -> tuple[SeedReport, list[tuple[str,
         )
         tokens[st.username] = brands.issue_token(session, staff=staff, name="seed")
     for c in seed.campaigns:
-        session.add(Campaign(brand_id=bid, slug=c.slug, name=c.name))
+        campaigns.create_campaign(session, brand_id=bid, spec=c, actor="seed")
     session.flush()
     batches = {}
     for b in seed.batches:

@@ -222,7 +222,8 @@ def _claim(
             return s.answer("already_claimed", batch.kind, first_scan_at=first_at)
         s.answer("repeat", batch.kind)  # recorded; the consumer gets the first answer again
         return _won_or_thanks(s, batch, campaign.tiers + tiers, result.tier, first_at, repeat=True)
-    return _won_or_thanks(s, batch, tiers, result.tier, s.now, held=held)
+    first_at = datetime.fromtimestamp(s.now_ms / 1000, UTC)  # as the claim stored it
+    return _won_or_thanks(s, batch, tiers, result.tier, first_at, held=held)
 
 
 def _won_or_thanks(

@@ -97,7 +97,8 @@ def test_win_then_the_same_answer_then_claimed_for_others(brand: BrandCtx) -> No
     again = _scan(brand, batch, 0, "alice")
     assert (again.outcome, again.prize, again.repeat) == ("won", first.prize, True)
     other = _scan(brand, batch, 0, "bob")
-    assert other.outcome == "already_claimed" and other.first_scan_at == SHANGHAI_NOON
+    assert other.outcome == "already_claimed"
+    assert other.first_scan_at == SHANGHAI_NOON
     assert spent_fen(brand.id, _campaign_id(brand)) == 188
 
 
@@ -222,7 +223,8 @@ def test_a_campaign_change_applies_to_the_next_scan(brand: BrandCtx) -> None:
     with session_scope() as s:
         campaigns.update_campaign(s, brand_id=brand.id, slug="spring", spec=spec, actor="ops")
     answer = _scan(brand, batch, 1, "b")
-    assert answer.prize is not None and answer.prize.kind == "voucher"
+    assert answer.prize is not None
+    assert answer.prize.kind == "voucher"
     assert answer.prize.voucher == {
         "product_sku": "LAGER-500",
         "pay_fen": 100,
