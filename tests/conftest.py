@@ -20,6 +20,8 @@ from dataclasses import dataclass
 if "ONECODE_DATA_DIR" not in os.environ:
     os.environ["ONECODE_DATA_DIR"] = tempfile.mkdtemp(prefix="onecode-test-")
 os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+# Tests drain the event streams themselves; a background recorder would race them.
+os.environ["ONECODE_RECORDER_IN_API"] = "false"
 
 import pytest
 from fastapi.testclient import TestClient

@@ -299,3 +299,28 @@ def test_bad_campaign_settings_are_refused(brand: BrandCtx) -> None:
         campaigns.create_campaign(
             s, brand_id=brand.id, spec=_campaign(brand, regions=["999999"]), actor="t"
         )
+
+
+def test_the_recorder_loop_drains_every_brand(make_brand) -> None:  # type: ignore[no-untyped-def]
+    a, b = make_brand(), make_brand()
+    scans = []
+    for brand in (a, b):
+        batch = _setup(brand)
+        scans.append(_scan(brand, batch, 0, "x").scan_id)
+    stop = threading.Event()
+    loop = threading.Thread(target=recorder.run, args=(stop,), kwargs={"interval": 0.05})
+    loop.start()
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while datetime.now(UTC) < deadline:
+            with session_scope() as s:
+                found = s.scalar(
+                    select(func.count()).select_from(ScanRecord).where(ScanRecord.id.in_(scans))
+                )
+            if found == 2:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+    assert found == 2
