@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate demo serve test lint bench clean
+.PHONY: install migrate demo serve test lint bench bench-scan clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The consumer scan against a bare validated endpoint on one server (issue 3; not yet conclusive).
+bench-scan: install
+	$(BIN)/python -m bench.scan_load
 
 clean:
 	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache
