@@ -37,16 +37,44 @@ def _seed(caps: int) -> list[str]:
     with session_scope() as s:
         b = brands.create_brand(s, slug="bench", name="Bench", scan_base_url="https://qr.bench.cn")
         brands.add_product(s, brand_id=b.id, sku="LAGER-500", name="Lager")
-        campaigns.create_campaign(s, brand_id=b.id, actor="bench", spec=CampaignSpec.model_validate({
-            "slug": "bench", "name": "Bench", "status": "active", "total_budget_fen": 10**12,
-            "prize_table": {"tiers": [
-                {"key": "cash-188", "kind": "cash", "amount_fen": 188, "probability": 0.3},
-                {"key": "points-10", "kind": "points", "points": 10, "probability": 0.5},
-            ]},
-        }))
+        campaigns.create_campaign(
+            s,
+            brand_id=b.id,
+            actor="bench",
+            spec=CampaignSpec.model_validate(
+                {
+                    "slug": "bench",
+                    "name": "Bench",
+                    "status": "active",
+                    "total_budget_fen": 10**12,
+                    "prize_table": {
+                        "tiers": [
+                            {
+                                "key": "cash-188",
+                                "kind": "cash",
+                                "amount_fen": 188,
+                                "probability": 0.3,
+                            },
+                            {
+                                "key": "points-10",
+                                "kind": "points",
+                                "points": 10,
+                                "probability": 0.5,
+                            },
+                        ]
+                    },
+                }
+            ),
+        )
         batch = codegen.issue_batch(s, brand_id=b.id, kind="cap", count=caps)
-        codegen.activate_range(s, brand_id=b.id, batch_id=batch.id, start_index=0, count=caps,
-                               binding=codegen.Binding("LAGER-500", campaign_slug="bench"))
+        codegen.activate_range(
+            s,
+            brand_id=b.id,
+            batch_id=batch.id,
+            start_index=0,
+            count=caps,
+            binding=codegen.Binding("LAGER-500", campaign_slug="bench"),
+        )
         return [codegen.code_at(s, batch, i) for i in range(caps)]
 
 
@@ -91,9 +119,18 @@ def main() -> dict[str, Any]:
     os.environ.update(env)
     warmup = 500
     codes = _seed(REQUESTS + warmup)
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(PORT),
-         "--log-level", "warning", "--no-access-log"],
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(PORT),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env=env,
     )
     try:
@@ -103,8 +140,16 @@ def main() -> dict[str, Any]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        bodies = [{"code": c, "openid": f"bench-{i}", "device_id": f"d-{i % 997}",
-                   "latitude": 23.1, "longitude": 113.3} for i, c in enumerate(codes)]
+        bodies = [
+            {
+                "code": c,
+                "openid": f"bench-{i}",
+                "device_id": f"d-{i % 997}",
+                "latitude": 23.1,
+                "longitude": 113.3,
+            }
+            for i, c in enumerate(codes)
+        ]
         asyncio.run(_load("/v1/scan/consumer", bodies[:warmup]))
         asyncio.run(_load("/bench/bare", bodies[:warmup]))
         bare = asyncio.run(_load("/bench/bare", bodies[warmup:]))
