@@ -147,6 +147,22 @@ def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
     return spec.model_dump(mode="json") | {"id": campaign.id, "version": campaign.version}
 
 
+def _changed(
+    session: Session, campaign: Campaign, *, actor: str, before: dict[str, Any] | None
+) -> None:
+    """Audit the change, and have the scan path reload once it commits."""
+    session.add(
+        CampaignChange(
+            brand_id=campaign.brand_id,
+            campaign_id=campaign.id,
+            actor=actor,
+            before=before,
+            after=describe(session, campaign),
+        )
+    )
+    bump_config_after_commit(session, campaign.brand_id)
+
+
 def create_campaign(session: Session, *, brand_id: int, spec: CampaignSpec, actor: str) -> Campaign:
     exists = session.scalar(
         select(Campaign.id).where(Campaign.brand_id == brand_id, Campaign.slug == spec.slug)
@@ -158,16 +174,7 @@ def create_campaign(session: Session, *, brand_id: int, spec: CampaignSpec, acto
     session.add(campaign)
     session.flush()
     _apply(session, campaign, spec)
-    session.add(
-        CampaignChange(
-            brand_id=brand_id,
-            campaign_id=campaign.id,
-            actor=actor,
-            before=None,
-            after=describe(session, campaign),
-        )
-    )
-    bump_config_after_commit(session, brand_id)
+    _changed(session, campaign, actor=actor, before=None)
     return campaign
 
 
@@ -190,16 +197,7 @@ def update_campaign(
     before = describe(session, campaign)
     _apply(session, campaign, spec)
     campaign.version += 1
-    session.add(
-        CampaignChange(
-            brand_id=brand_id,
-            campaign_id=campaign.id,
-            actor=actor,
-            before=before,
-            after=describe(session, campaign),
-        )
-    )
-    bump_config_after_commit(session, brand_id)
+    _changed(session, campaign, actor=actor, before=before)
     return campaign
 
 
