@@ -181,6 +181,11 @@ class KeyRing:
             return None
         return entry.brand_id, thread_cipher(key_id, entry.secret)
 
+    def forget_miss(self, key_id: str) -> None:
+        """The key exists after all (it was found in a transaction that was still open)."""
+        with self._lock:
+            self._misses.pop(key_id, None)
+
     def forget(self) -> None:
         with self._lock:
             self._entries = {}

@@ -53,6 +53,7 @@ def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None
         row = session.get(CodeKey, key_id)
         if row is not None:
             found = row.brand_id, thread_cipher(key_id, secret_of(row))
+            ring.forget_miss(key_id)  # or the ring would refuse it for a while after the commit
     if found is None:
         raise CodeNotGenuine("this is not a genuine code", code=code)
     brand_id, cipher = found

@@ -155,3 +155,15 @@ def test_bad_batch_requests_change_nothing(brand: BrandCtx) -> None:
             codegen.issue_batch(s, brand_id=brand.id, kind=kind, count=count)
     with session_scope() as s:
         assert codegen.list_batches(s, brand_id=brand.id) == []
+
+
+def test_a_key_created_in_an_open_transaction_verifies_right_after_commit(brand: BrandCtx) -> None:
+    """As `onecode demo` does: seed (keys, batches, activation by code) and then serve at once."""
+    from codegen.batches import resolve
+
+    with session_scope() as s:
+        codegen.rotate_key(s, brand_id=brand.id)
+        batch = codegen.issue_batch(s, brand_id=brand.id, kind="cap", count=5)
+        text = codegen.code_at(s, batch, 0)
+        resolve(s, brand_id=brand.id, text=text)  # the ring misses; the session finds it
+    assert codegen.open_code(text).brand_id == brand.id
