@@ -1,18 +1,13 @@
-"""Brand code keys: created at random, stored wrapped under the master key, cached per process.
-
-The master key comes from `ONECODE_MASTER_KEY` (base64 of 32 bytes). The embedded setup creates
-`data_dir/master.key` on first use instead, readable by its owner only; never commit it.
-"""
+"""Brand code keys: created at random, stored wrapped under the master key (infra.secrets),
+cached per process."""
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,30 +20,9 @@ from codegen.format import KEY_ID_SPACE, int_to_key_id
 from codegen.models import CodeKey
 from infra.db import get_sessionmaker, utcnow
 from infra.logging import get_logger
-from infra.settings import get_settings
+from infra.secrets import master_key
 
 log = get_logger(__name__)
-
-
-@lru_cache
-def master_key() -> bytes:
-    settings = get_settings()
-    if settings.master_key is not None:
-        raw = base64.b64decode(settings.master_key.get_secret_value())
-    else:
-        path = settings.data_dir / "master.key"
-        if not path.exists():
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(base64.b64encode(os.urandom(32)).decode())
-            log.warning(
-                "master_key_created", path=str(path), hint="set ONECODE_MASTER_KEY in production"
-            )
-        raw = base64.b64decode(path.read_text().strip())
-    if len(raw) != 32:
-        raise ValueError("the master key must be 32 bytes (base64 encoded)")
-    return raw
 
 
 def _aad(key_id: str) -> bytes:
