@@ -86,6 +86,8 @@ class Store(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # Who signed the store up (store -> salesperson -> dealer).
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("field_accounts.id"))
 
 
 class Staff(Base):
@@ -114,3 +116,36 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+FIELD_ROLES = ("guide", "salesperson", "store_owner")
+
+
+class FieldAccount(Base):
+    """Someone in the field with the brand's mini-program: a shopping guide, a salesperson, or
+    a store owner. Identified by their WeChat openid; calls carry a signed field token."""
+
+    __tablename__ = "field_accounts"
+    __table_args__ = (UniqueConstraint("brand_id", "role", "openid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    openid: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", use_alter=True))
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InviteCode(Base):
+    """A salesperson's (or a dealer's) invitation for stores to sign up."""
+
+    __tablename__ = "invite_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("field_accounts.id"))
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -28,6 +28,15 @@ class CampaignExists(Conflict):
     code = "CAMPAIGN_EXISTS"
 
 
+class StoreReward(BaseModel):
+    """What a store gets for each voucher it redeems: a red packet, or a restock coupon
+    (补货券) that its dealer honours and the brand reimburses."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["cash", "restock_coupon"]
+    amount_fen: int = Field(gt=0, le=100_000)
+
+
 class RegionRuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region_code: str = Field(max_length=32)
@@ -52,6 +61,8 @@ class CampaignSpec(BaseModel):
     wins_per_consumer: int | None = Field(None, ge=0)
     prize_table: PrizeTable = PrizeTable(tiers=[])
     regions: list[str] = Field(default_factory=list, description="Empty: every region.")
+    store_reward: StoreReward | None = Field(None, description="Per redeemed voucher.")
+    guide_bonus_fen: int = Field(0, ge=0, le=20_000, description="Per bottle a guide sold.")
     region_rules: list[RegionRuleSpec] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -98,6 +109,8 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec) -> None:
         setattr(campaign, name, getattr(spec, name))
     campaign.prize_table = spec.prize_table.model_dump(mode="json")
     campaign.regions = list(spec.regions)
+    campaign.store_reward = spec.store_reward.model_dump() if spec.store_reward else None
+    campaign.guide_bonus_fen = spec.guide_bonus_fen
     campaign.updated_at = utcnow()
     session.flush()
     session.execute(delete(CampaignRegion).where(CampaignRegion.campaign_id == campaign.id))
@@ -134,6 +147,10 @@ def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
         wins_per_consumer=campaign.wins_per_consumer,
         prize_table=PrizeTable.model_validate(campaign.prize_table),
         regions=list(campaign.regions or []),
+        store_reward=StoreReward.model_validate(campaign.store_reward)
+        if campaign.store_reward
+        else None,
+        guide_bonus_fen=campaign.guide_bonus_fen,
         region_rules=[
             RegionRuleSpec(
                 region_code=r.region_code,

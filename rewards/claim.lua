@@ -32,10 +32,11 @@ end
 local n = tonumber(ARGV[14])
 local tiers = {}
 for i = 1, n do
-  local base = 15 + (i - 1) * 6
+  local base = 15 + (i - 1) * 7
   tiers[i] = {key = ARGV[base + 1], cost = tonumber(ARGV[base + 2]),
               p = tonumber(ARGV[base + 3]), max = tonumber(ARGV[base + 4]),
-              kind = ARGV[base + 5], points = ARGV[base + 6], counter = KEYS[9 + i]}
+              kind = ARGV[base + 5], points = ARGV[base + 6], extra = ARGV[base + 7],
+              counter = KEYS[9 + i]}
 end
 
 local function payable(t)
@@ -77,5 +78,6 @@ local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15]
 redis.call('HSET', KEYS[2], field, record)
 redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', chosen and 'won' or 'thanks',
            'tier', tier_key, 'cost', tostring(cost),
-           'kind', chosen and chosen.kind or '', 'points', chosen and chosen.points or '0')
+           'kind', chosen and chosen.kind or '', 'points', chosen and chosen.points or '0',
+           'extra', chosen and chosen.extra or '')
 return {chosen and 'won' or 'thanks', tier_key}

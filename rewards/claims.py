@@ -103,8 +103,17 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         len(req.tiers),
         req.scan_id,
     ]
-    for t in req.tiers:  # ARGV[16…]: six values a tier
-        args += [t.key, t.cost_fen, repr(t.probability), _limit(t.max_count), t.kind, t.points]
+    for t in req.tiers:  # ARGV[16…]: seven values a tier; the voucher's terms travel with it
+        extra = t.voucher.model_dump_json() if t.voucher else ""
+        args += [
+            t.key,
+            t.cost_fen,
+            repr(t.probability),
+            _limit(t.max_count),
+            t.kind,
+            t.points,
+            extra,
+        ]
     reply: list[bytes] = _script(client)(keys=keys, args=args)  # type: ignore[assignment]
     status = reply[0].decode()
     if status == "claimed":

@@ -43,6 +43,9 @@ class Campaign(Base):
     prize_table: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"tiers": []})
     # Region codes the campaign runs in (with their sub-regions); empty means everywhere.
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Double rewards (一码双奖): what a store gets per redeemed voucher, and a guide per sale.
+    store_reward: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    guide_bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -117,4 +120,36 @@ class Award(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # cash, or voucher subsidy
     points: Mapped[int] = mapped_column(Integer, default=0)
+    # A voucher's terms (product, pay, subsidy, valid days), as they were when it was won.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+
+
+class Redemption(Base):
+    """An exchange voucher redeemed at a store (核销). One row per voucher, ever."""
+
+    __tablename__ = "redemptions"
+
+    award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("field_accounts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    store_reward_award_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class GuideSale(Base):
+    """A shopping guide scanned a bottle's outer code at the sale (一码双奖: the guide is paid
+    when a consumer claims that bottle's cap). The first guide to scan a bottle keeps it."""
+
+    __tablename__ = "guide_sales"
+    __table_args__ = (UniqueConstraint("bottle_batch_id", "bottle_serial"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    bottle_batch_id: Mapped[int] = mapped_column(ForeignKey("code_batches.id"))
+    bottle_serial: Mapped[int] = mapped_column(BigInteger)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("field_accounts.id"))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    bonus_award_id: Mapped[str | None] = mapped_column(String(32))

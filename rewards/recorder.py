@@ -66,6 +66,8 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
             record["kind"] = fields.get(b"kind", b"").decode()
             record["cost"] = int(fields.get(b"cost", b"0"))
             record["points"] = int(fields.get(b"points", b"0") or 0)
+            extra = fields.get(b"extra", b"")
+            record["details"] = json.loads(extra) if extra else None
             scans[record["id"]] = record
         known = set(session.scalars(select(ScanRecord.id).where(ScanRecord.id.in_(scans))))
         for scan_id, r in scans.items():
@@ -105,6 +107,7 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                         kind=r["kind"],
                         amount_fen=r["cost"],
                         points=r["points"],
+                        details=r["details"],
                         status="held" if r.get("held") else "pending",
                     )
                 )
