@@ -111,6 +111,24 @@ def authenticate(session: Session, token: str) -> FieldPrincipal:
     return FieldPrincipal(account.brand_id, account.id, account.role, account.store_id)
 
 
+def dealer_id_by_code(session: Session, *, brand_id: int, code: str) -> int:
+    dealer_id = session.scalar(
+        select(Dealer.id).where(Dealer.brand_id == brand_id, Dealer.code == code)
+    )
+    if dealer_id is None:
+        raise UnknownReference(f"brand has no dealer {code!r}", dealer=code)
+    return dealer_id
+
+
+def store_id_by_code(session: Session, *, brand_id: int, code: str) -> int:
+    store_id = session.scalar(
+        select(Store.id).where(Store.brand_id == brand_id, Store.code == code)
+    )
+    if store_id is None:
+        raise UnknownReference(f"brand has no store {code!r}", store=code)
+    return store_id
+
+
 def create_invite(
     session: Session,
     *,
@@ -118,13 +136,9 @@ def create_invite(
     salesperson_id: int | None = None,
     dealer_code: str | None = None,
 ) -> InviteCode:
-    dealer_id = None
-    if dealer_code is not None:
-        dealer_id = session.scalar(
-            select(Dealer.id).where(Dealer.brand_id == brand_id, Dealer.code == dealer_code)
-        )
-        if dealer_id is None:
-            raise UnknownReference(f"brand has no dealer {dealer_code!r}", dealer=dealer_code)
+    dealer_id = (
+        dealer_id_by_code(session, brand_id=brand_id, code=dealer_code) if dealer_code else None
+    )
     if salesperson_id is not None:
         person = session.get(FieldAccount, salesperson_id)
         if person is None or person.brand_id != brand_id or person.role != "salesperson":

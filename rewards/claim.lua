@@ -74,6 +74,12 @@ if chosen then
   redis.call('EXPIRE', KEYS[7], ttl)
   redis.call('INCR', KEYS[8])
 end
+if chosen and chosen.extra ~= '' then
+  -- A voucher: its terms under its own key, for the store that redeems it (KEYS[10 + n]).
+  local terms = cjson.decode(chosen.extra)
+  redis.call('SET', KEYS[10 + n], ARGV[15 + 7 * n + 1] .. '|' .. now .. '|' .. chosen.extra,
+             'EX', terms.valid_days * 86400 + 7 * 86400)
+end
 local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15]
 redis.call('HSET', KEYS[2], field, record)
 redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', chosen and 'won' or 'thanks',

@@ -27,6 +27,11 @@ def events_key(brand_id: int) -> str:
     return brand_key(brand_id, "events")
 
 
+def voucher_key(brand_id: int, voucher_id: str) -> str:
+    """A won voucher's terms: `campaign|region|held|won-at ms|terms JSON`, until it expires."""
+    return brand_key(brand_id, "voucher", voucher_id)
+
+
 @dataclass(frozen=True)
 class ClaimRequest:
     brand_id: int
@@ -47,6 +52,7 @@ class ClaimRequest:
     now_ms: int
     scan_json: str  # the scan record, written behind by the recorder
     scan_id: str
+    held: bool = False  # risk said hold: a voucher won now waits for review
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         brand_key(b, "wins", c, req.openid),
         events_key(b),
         *(brand_key(b, "tier", c, t.key) for t in req.tiers),
+        voucher_key(b, req.scan_id),
     ]
     args: list[str | int | float] = [
         req.version,
@@ -114,6 +121,7 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
             t.points,
             extra,
         ]
+    args.append(f"{c}|{req.region_code}|{int(req.held)}")  # a voucher's campaign, region, held
     reply: list[bytes] = _script(client)(keys=keys, args=args)  # type: ignore[assignment]
     status = reply[0].decode()
     if status == "claimed":

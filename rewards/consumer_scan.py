@@ -209,6 +209,7 @@ def _claim(
             now_ms=s.now_ms,
             scan_json=json.dumps(s.record),
             scan_id=s.scan_id,
+            held=held,
         ),
     )
     if result.status == "stale":

@@ -126,11 +126,12 @@ class Award(Base):
 
 
 class Redemption(Base):
-    """An exchange voucher redeemed at a store (核销). One row per voucher, ever."""
+    """An exchange voucher redeemed at a store (核销). One row per voucher, ever: the voucher id
+    (the id of the scan that won it, and of its award) is the key."""
 
     __tablename__ = "redemptions"
 
-    award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"), primary_key=True)
+    voucher_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("field_accounts.id"))

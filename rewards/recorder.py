@@ -23,6 +23,7 @@ from brands.models import Brand
 from infra.db import session_scope
 from infra.logging import get_logger
 from infra.redis import get_redis
+from rewards import guides
 from rewards.claims import events_key
 from rewards.models import Award, ScanRecord
 
@@ -94,6 +95,16 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                     tier=r["tier"],
                 )
             )
+            if r["outcome"] in ("won", "thanks"):  # the cap was claimed: its guide earns
+                guides.bonus_for_claim(
+                    session,
+                    brand_id=brand_id,
+                    campaign_id=r["campaign_id"],
+                    cap_batch_id=r["batch_id"],
+                    cap_serial=r["serial"],
+                    claim_id=scan_id,
+                    at=_at(r["at_ms"]),
+                )
             if r["outcome"] == "won":
                 session.add(
                     Award(

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from scan_api import consumer, routes
+from scan_api import consumer, field, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(consumer.router)
+router.include_router(field.router)
 
 __all__ = ["router"]

@@ -1,6 +1,6 @@
 """field accounts vouchers guide sales
 
-Revision ID: 947895dcd818
+Revision ID: a52c2661a96a
 Revises: eef27390a385
 Create Date: 2026-11-23
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '947895dcd818'
+revision: str = 'a52c2661a96a'
 down_revision: str | None = 'eef27390a385'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_field_accounts_brand_id_brands')),
     sa.ForeignKeyConstraint(['dealer_id'], ['dealers.id'], name=op.f('fk_field_accounts_dealer_id_dealers')),
-    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_field_accounts_store_id_stores'), use_alter=True),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_field_accounts_store_id_stores')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_field_accounts')),
     sa.UniqueConstraint('brand_id', 'role', 'openid', name=op.f('uq_field_accounts_brand_id_role_openid'))
     )
@@ -73,17 +73,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_guide_sales_brand_id'), ['brand_id'], unique=False)
 
     op.create_table('redemptions',
-    sa.Column('award_id', sa.String(length=32), nullable=False),
+    sa.Column('voucher_id', sa.String(length=32), nullable=False),
     sa.Column('brand_id', sa.Integer(), nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('store_reward_award_id', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['field_accounts.id'], name=op.f('fk_redemptions_account_id_field_accounts')),
-    sa.ForeignKeyConstraint(['award_id'], ['awards.id'], name=op.f('fk_redemptions_award_id_awards')),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_redemptions_brand_id_brands')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_redemptions_store_id_stores')),
-    sa.PrimaryKeyConstraint('award_id', name=op.f('pk_redemptions'))
+    sa.PrimaryKeyConstraint('voucher_id', name=op.f('pk_redemptions'))
     )
     with op.batch_alter_table('redemptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_redemptions_brand_id'), ['brand_id'], unique=False)

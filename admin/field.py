@@ -1,0 +1,87 @@
+"""Admin API for the field: guides and salespeople, and invite codes for stores."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from admin.deps import PrincipalDep
+from brands import field
+from infra.web import ErrorResponse, SessionDep
+
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin: field"],
+    responses={
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
+)
+
+
+class FieldAccountIn(BaseModel):
+    role: Literal["guide", "salesperson"]
+    openid: str = Field(min_length=1, max_length=64)
+    name: str = Field("", max_length=100)
+    store_code: str | None = Field(None, description="A guide's store.")
+    dealer_code: str | None = Field(None, description="A salesperson's dealer.")
+
+
+class FieldAccountOut(BaseModel):
+    id: int
+    role: str
+    token: str = Field(description="The account's field token (30 days).")
+
+
+@router.post("/field-accounts", status_code=201)
+def create_field_account(
+    body: FieldAccountIn, session: SessionDep, who: PrincipalDep
+) -> FieldAccountOut:
+    who.require("campaign_manager")
+    b = who.brand_id
+    store_id = (
+        field.store_id_by_code(session, brand_id=b, code=body.store_code)
+        if body.store_code
+        else None
+    )
+    dealer_id = (
+        field.dealer_id_by_code(session, brand_id=b, code=body.dealer_code)
+        if body.dealer_code
+        else None
+    )
+    account = field.add_account(
+        session,
+        brand_id=who.brand_id,
+        role=body.role,
+        openid=body.openid,
+        name=body.name,
+        store_id=store_id,
+        dealer_id=dealer_id,
+    )
+    return FieldAccountOut(id=account.id, role=account.role, token=field.issue_token(account))
+
+
+class InviteIn(BaseModel):
+    salesperson_id: int | None = None
+    dealer_code: str | None = None
+
+
+class InviteOut(BaseModel):
+    code: str
+
+
+@router.post("/invites", status_code=201)
+def create_invite(body: InviteIn, session: SessionDep, who: PrincipalDep) -> InviteOut:
+    """An invite code for stores to sign up under a salesperson or a dealer."""
+    who.require("campaign_manager")
+    invite = field.create_invite(
+        session,
+        brand_id=who.brand_id,
+        salesperson_id=body.salesperson_id,
+        dealer_code=body.dealer_code,
+    )
+    return InviteOut(code=invite.code)

@@ -1,0 +1,28 @@
+"""Spending campaign budget outside the consumer's claim: store rewards and guide bonuses.
+
+The same counters as the claim script, checked and spent in one script, so these rewards and
+consumer prizes together never exceed the budget. If the database write that follows fails,
+the money stays counted as spent: the budget can be under-used, never overspent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from infra.redis import brand_key, get_redis
+from rewards.claims import DAY_KEY_TTL
+from rewards.models import Campaign
+
+_SCRIPT = (Path(__file__).parent / "spend.lua").read_text()
+
+
+def spend(campaign: Campaign, amount_fen: int, *, now: datetime) -> bool:
+    """Spend if the budget allows; False if it does not (nothing is spent then)."""
+    day = now.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y%m%d")
+    b, c = campaign.brand_id, campaign.id
+    keys = [brand_key(b, "spent", c), brand_key(b, "spent", c, "day", day)]
+    daily = -1 if campaign.daily_budget_fen is None else campaign.daily_budget_fen
+    args = [amount_fen, campaign.total_budget_fen, daily, DAY_KEY_TTL]
+    return bool(get_redis().register_script(_SCRIPT)(keys=keys, args=args))

@@ -1,0 +1,127 @@
+"""Shopping guides (导购): a guide scans a bottle's outer code at the sale; when a consumer
+later claims that bottle's cap, the guide earns the campaign's bonus (一码双奖)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import codegen
+from brands.field import FieldPrincipal
+from brands.models import FieldAccount
+from codegen.codeinfo import state_of
+from codegen.packing import parent_of
+from infra.errors import Conflict, InvalidInput
+from rewards import budget
+from rewards.models import Award, Campaign, GuideSale
+
+
+class NotABottleCode(InvalidInput):
+    code = "NOT_A_BOTTLE_CODE"
+
+
+class BottleNotActive(Conflict):
+    code = "BOTTLE_NOT_ACTIVE"
+
+
+class BottleSoldByAnother(Conflict):
+    code = "BOTTLE_SOLD_BY_ANOTHER_GUIDE"
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    code: str
+    product_sku: str
+    repeat: bool
+
+
+def record_sale(
+    session: Session, *, who: FieldPrincipal, code: str, now: datetime | None = None
+) -> SaleResult:
+    who.require("guide")
+    sealed, batch = codegen.resolve(session, brand_id=who.brand_id, text=code)
+    if batch.kind != "bottle":
+        raise NotABottleCode(f"a guide scans the bottle's outer code, not a {batch.kind} code")
+    info = state_of(session, batch, sealed.serial)
+    if info.state != "active":
+        raise BottleNotActive(f"this bottle code is {info.state}", state=info.state)
+    existing = session.scalar(
+        select(GuideSale).where(
+            GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == sealed.serial
+        )
+    )
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    GuideSale(
+                        brand_id=who.brand_id,
+                        bottle_batch_id=batch.id,
+                        bottle_serial=sealed.serial,
+                        guide_id=who.account_id,
+                        store_id=who.store_id,
+                        at=now or datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            existing = session.scalar(
+                select(GuideSale).where(
+                    GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == sealed.serial
+                )
+            )
+    if existing is not None and existing.guide_id != who.account_id:
+        raise BottleSoldByAnother("another guide recorded this sale first")
+    return SaleResult(sealed.code, info.product_sku or "", repeat=existing is not None)
+
+
+def bonus_for_claim(
+    session: Session,
+    *,
+    brand_id: int,
+    campaign_id: int,
+    cap_batch_id: int,
+    cap_serial: int,
+    claim_id: str,
+    at: datetime,
+) -> Award | None:
+    """The guide's bonus for a claimed cap, if a guide sold its bottle and budget allows.
+
+    Called by the recorder for each claim; the award id is derived from the claim, so running
+    this twice for one claim pays once.
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.guide_bonus_fen <= 0:
+        return None
+    cap_batch = codegen.get_batch(session, brand_id=brand_id, batch_id=cap_batch_id)
+    bottle = parent_of(session, batch=cap_batch, serial=cap_serial)
+    if bottle is None:
+        return None
+    sale = session.scalar(
+        select(GuideSale).where(
+            GuideSale.bottle_batch_id == bottle[0], GuideSale.bottle_serial == bottle[1]
+        )
+    )
+    award_id = uuid.uuid5(uuid.NAMESPACE_URL, f"guide-bonus/{claim_id}").hex
+    if sale is None or session.get(Award, award_id) is not None:
+        return None
+    if not budget.spend(campaign, campaign.guide_bonus_fen, now=at):
+        return None
+    guide = session.get_one(FieldAccount, sale.guide_id)
+    award = Award(
+        id=award_id,
+        brand_id=brand_id,
+        at=at,
+        campaign_id=campaign.id,
+        beneficiary=guide.openid,
+        tier="guide-bonus",
+        kind="cash",
+        amount_fen=campaign.guide_bonus_fen,
+    )
+    session.add(award)
+    sale.bonus_award_id = award_id
+    return award

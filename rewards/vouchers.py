@@ -1,0 +1,165 @@
+"""Redeeming an N-yuan exchange voucher at a store (核销): once, at a participating store,
+while valid. The store is rewarded on the spot with cash or a restock coupon (补货券)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from brands.field import FieldPrincipal
+from brands.models import FieldAccount, Region, Store
+from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
+from infra.redis import get_redis
+from rewards import budget
+from rewards.claims import voucher_key
+from rewards.models import Award, Campaign, Redemption
+
+_ID = re.compile(r"(?:.*/V/)?([0-9a-f]{32})/?$", re.IGNORECASE)
+
+
+class VoucherMalformed(InvalidInput):
+    code = "VOUCHER_MALFORMED"
+
+
+class VoucherNotFound(NotFound):
+    code = "VOUCHER_NOT_FOUND"
+
+
+class VoucherExpired(Conflict):
+    code = "VOUCHER_EXPIRED"
+
+
+class VoucherHeld(Conflict):
+    code = "VOUCHER_HELD"
+
+
+class VoucherAlreadyRedeemed(Conflict):
+    code = "VOUCHER_ALREADY_REDEEMED"
+
+
+class StoreNotParticipating(Forbidden):
+    code = "STORE_NOT_PARTICIPATING"
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    voucher_id: str
+    product_sku: str
+    pay_fen: int
+    subsidy_fen: int
+    store_reward_kind: str | None
+    store_reward_fen: int
+
+
+def voucher_id(text: str) -> str:
+    """A voucher's id from its code or the URL in its QR (`…/V/<id>`)."""
+    match = _ID.match(text.strip())
+    if match is None:
+        raise VoucherMalformed("a voucher code is 32 hexadecimal characters")
+    return match.group(1).lower()
+
+
+@dataclass(frozen=True)
+class _Voucher:
+    id: str
+    campaign_id: int
+    region_code: str
+    held: bool
+    won_at: datetime
+    terms: dict[str, Any]
+
+
+def _voucher(brand_id: int, vid: str) -> _Voucher:
+    """The voucher's terms, from the key the claim script wrote when it was won: redeeming needs
+    neither the database nor the write-behind to have caught up."""
+    raw = get_redis().get(voucher_key(brand_id, vid))
+    if not isinstance(raw, bytes):
+        raise VoucherNotFound("no such voucher, or it expired long ago")
+    campaign, region, held, at_ms, terms = raw.decode().split("|", 4)
+    return _Voucher(
+        vid,
+        int(campaign),
+        region,
+        held == "1",
+        datetime.fromtimestamp(int(at_ms) / 1000, UTC),
+        json.loads(terms),
+    )
+
+
+def _participates(session: Session, store: Store, campaign: Campaign) -> bool:
+    if not campaign.regions:
+        return True
+    region = session.get(Region, store.region_id) if store.region_id else None
+    while region is not None:
+        if region.code in campaign.regions:
+            return True
+        region = session.get(Region, region.parent_id) if region.parent_id else None
+    return False
+
+
+def redeem(
+    session: Session, *, who: FieldPrincipal, code: str, now: datetime | None = None
+) -> RedemptionResult:
+    who.require("store_owner")
+    now = now or datetime.now(UTC)
+    voucher = _voucher(who.brand_id, voucher_id(code))
+    terms = voucher.terms
+    if voucher.held:
+        raise VoucherHeld("this voucher is held for review")
+    if now >= voucher.won_at + timedelta(days=int(terms["valid_days"])):
+        raise VoucherExpired("this voucher has expired", won_at=voucher.won_at.isoformat())
+    store = session.get_one(Store, who.store_id)
+    campaign = session.get_one(Campaign, voucher.campaign_id)
+    if not _participates(session, store, campaign):
+        raise StoreNotParticipating("this store does not take part in the voucher's campaign")
+    taken = session.get(Redemption, voucher.id)
+    if taken is not None:
+        raise VoucherAlreadyRedeemed("this voucher was redeemed already", at=taken.at.isoformat())
+    redemption = Redemption(
+        voucher_id=voucher.id,
+        brand_id=who.brand_id,
+        store_id=store.id,
+        account_id=who.account_id,
+        at=now,
+    )
+    try:
+        with session.begin_nested():  # a concurrent redemption of the same voucher loses here
+            session.add(redemption)
+    except IntegrityError:
+        raise VoucherAlreadyRedeemed("this voucher was redeemed already") from None
+    reward = campaign.store_reward or {}
+    paid = 0
+    if reward and budget.spend(campaign, int(reward["amount_fen"]), now=now):
+        owner = session.get_one(FieldAccount, who.account_id)
+        reward_id = uuid.uuid5(uuid.NAMESPACE_URL, f"store-reward/{voucher.id}").hex
+        session.add(
+            Award(
+                id=reward_id,
+                brand_id=who.brand_id,
+                at=now,
+                campaign_id=campaign.id,
+                region_code=voucher.region_code,
+                beneficiary=owner.openid,
+                tier="store-reward",
+                kind=reward["kind"],
+                amount_fen=int(reward["amount_fen"]),
+            )
+        )
+        redemption.store_reward_award_id = reward_id
+        paid = int(reward["amount_fen"])
+    session.flush()
+    return RedemptionResult(
+        voucher_id=voucher.id,
+        product_sku=str(terms["product_sku"]),
+        pay_fen=int(terms["pay_fen"]),
+        subsidy_fen=int(terms["subsidy_fen"]),
+        store_reward_kind=reward.get("kind") if paid else None,
+        store_reward_fen=paid,
+    )

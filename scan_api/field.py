@@ -1,0 +1,115 @@
+"""Endpoints for people in the field: store owners sign up and redeem vouchers, guides record
+sales. Calls carry a field token: `Authorization: Bearer <token>`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from brands import field
+from brands.errors import InvalidToken
+from brands.field import FieldPrincipal
+from infra.web import ErrorResponse, SessionDep
+from rewards import guides, vouchers
+
+router = APIRouter(tags=["field"])
+_bearer = HTTPBearer(auto_error=False, description="A field token from sign-up or the admin.")
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "INVALID_TOKEN."},
+    403: {"model": ErrorResponse, "description": "ROLE_REQUIRED, STORE_NOT_PARTICIPATING."},
+    409: {"model": ErrorResponse, "description": "A rule refused it; see the error code."},
+    422: {"model": ErrorResponse, "description": "Bad input; nothing changed."},
+}
+
+
+def field_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> FieldPrincipal:
+    if credentials is None:
+        raise InvalidToken("send Authorization: Bearer <field token>")
+    return field.authenticate(session, credentials.credentials)
+
+
+FieldDep = Annotated[FieldPrincipal, Depends(field_principal)]
+
+
+class StoreRegisterIn(BaseModel):
+    invite_code: str = Field(min_length=4, max_length=16, examples=["7KQ2M3XW"])
+    openid: str = Field(min_length=1, max_length=64, description="The owner's WeChat openid.")
+    store_name: str = Field(min_length=1, max_length=200)
+    region_code: str | None = Field(None, max_length=32, examples=["440106"])
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class StoreRegistered(BaseModel):
+    store_code: str
+    token: str = Field(description="The store owner's field token.")
+
+
+@router.post("/v1/store/register", status_code=201, responses=_ERRORS)
+def register_store(body: StoreRegisterIn, session: SessionDep) -> StoreRegistered:
+    """A store signs up with an invite code from a salesperson or dealer (INVALID_INVITE,
+    ALREADY_REGISTERED)."""
+    store, owner = field.register_store(
+        session,
+        invite_code=body.invite_code,
+        openid=body.openid,
+        store_name=body.store_name,
+        region_code=body.region_code,
+        latitude=body.latitude,
+        longitude=body.longitude,
+    )
+    return StoreRegistered(store_code=store.code, token=field.issue_token(owner))
+
+
+class RedeemIn(BaseModel):
+    voucher_code: str = Field(max_length=200, description="The voucher's code or QR URL.")
+
+
+class RedeemOut(BaseModel):
+    voucher_id: str
+    product_sku: str = Field(description="Hand the consumer one of these.")
+    pay_fen: int = Field(description="Take this much from the consumer.")
+    subsidy_fen: int = Field(description="What the brand owes the store for it.")
+    store_reward_kind: Literal["cash", "restock_coupon"] | None
+    store_reward_fen: int
+
+
+@router.post("/v1/store/redeem", responses=_ERRORS)
+def redeem_voucher(body: RedeemIn, session: SessionDep, who: FieldDep) -> RedeemOut:
+    """Redeem a consumer's exchange voucher (核销), once. Errors: VOUCHER_MALFORMED,
+    VOUCHER_NOT_FOUND, VOUCHER_EXPIRED, VOUCHER_HELD, VOUCHER_ALREADY_REDEEMED,
+    STORE_NOT_PARTICIPATING."""
+    r = vouchers.redeem(session, who=who, code=body.voucher_code)
+    return RedeemOut(
+        voucher_id=r.voucher_id,
+        product_sku=r.product_sku,
+        pay_fen=r.pay_fen,
+        subsidy_fen=r.subsidy_fen,
+        store_reward_kind=r.store_reward_kind,
+        store_reward_fen=r.store_reward_fen,
+    )
+
+
+class GuideSaleIn(BaseModel):
+    code: str = Field(max_length=200, description="The bottle's outer code or its URL.")
+
+
+class GuideSaleOut(BaseModel):
+    code: str
+    product_sku: str
+    repeat: bool = Field(description="This guide had recorded this sale already.")
+
+
+@router.post("/v1/guide/sale", responses=_ERRORS)
+def guide_sale(body: GuideSaleIn, session: SessionDep, who: FieldDep) -> GuideSaleOut:
+    """A guide records the sale of a bottle; when a consumer claims its cap, the guide earns the
+    campaign's bonus. Errors: NOT_A_BOTTLE_CODE, BOTTLE_NOT_ACTIVE,
+    BOTTLE_SOLD_BY_ANOTHER_GUIDE, and the code errors."""
+    r = guides.record_sale(session, who=who, code=body.code)
+    return GuideSaleOut(code=r.code, product_sku=r.product_sku, repeat=r.repeat)
