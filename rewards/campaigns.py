@@ -63,6 +63,7 @@ class CampaignSpec(BaseModel):
     regions: list[str] = Field(default_factory=list, description="Empty: every region.")
     store_reward: StoreReward | None = Field(None, description="Per redeemed voucher.")
     guide_bonus_fen: int = Field(0, ge=0, le=20_000, description="Per bottle a guide sold.")
+    open_case_reward_fen: int = Field(0, ge=0, le=100_000, description="Per case a store opens.")
     region_rules: list[RegionRuleSpec] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -111,6 +112,7 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.regions = list(spec.regions)
     campaign.store_reward = spec.store_reward.model_dump() if spec.store_reward else None
     campaign.guide_bonus_fen = spec.guide_bonus_fen
+    campaign.open_case_reward_fen = spec.open_case_reward_fen
     campaign.updated_at = utcnow()
     session.flush()
     session.execute(delete(CampaignRegion).where(CampaignRegion.campaign_id == campaign.id))
@@ -151,6 +153,7 @@ def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
         if campaign.store_reward
         else None,
         guide_bonus_fen=campaign.guide_bonus_fen,
+        open_case_reward_fen=campaign.open_case_reward_fen,
         region_rules=[
             RegionRuleSpec(
                 region_code=r.region_code,

@@ -20,7 +20,8 @@ import risk
 from codegen import open_code
 from codegen.errors import CodeNotFound
 from infra.redis import brand_key, config_version, get_redis
-from rewards.claims import ClaimRequest, claim, events_key
+from rewards import recorder
+from rewards.claims import ClaimRequest, claim
 from rewards.prizes import Tier
 from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
 
@@ -83,9 +84,7 @@ class _Scan:
 
     def answer(self, outcome: str, kind: str, **kw: object) -> ScanAnswer:
         """An answer that claimed nothing; its scan record goes to the stream from here."""
-        self.client.xadd(
-            events_key(self.brand_id), {"scan": json.dumps(self.record), "outcome": outcome}
-        )
+        recorder.log_scan(self.brand_id, self.record, outcome)
         return ScanAnswer(self.scan_id, outcome, self.code, kind, **kw)  # type: ignore[arg-type]
 
 

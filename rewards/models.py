@@ -46,6 +46,7 @@ class Campaign(Base):
     # Double rewards (一码双奖): what a store gets per redeemed voucher, and a guide per sale.
     store_reward: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     guide_bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    open_case_reward_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 开箱有礼
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -154,3 +155,18 @@ class GuideSale(Base):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     bonus_award_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class CaseOpening(Base):
+    """A store opened a case and put it on the shelf (开箱, 终端动销): once per case."""
+
+    __tablename__ = "case_openings"
+    __table_args__ = (UniqueConstraint("case_batch_id", "case_serial"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    case_batch_id: Mapped[int] = mapped_column(ForeignKey("code_batches.id"))
+    case_serial: Mapped[int] = mapped_column(BigInteger)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reward_award_id: Mapped[str | None] = mapped_column(String(32))

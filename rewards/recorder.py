@@ -40,6 +40,11 @@ def _ensure_group(client: redis.Redis, key: str) -> None:
             raise
 
 
+def log_scan(brand_id: int, record: dict[str, Any], outcome: str) -> None:
+    """Append a scan that claimed nothing to the brand's stream; the recorder writes it."""
+    get_redis().xadd(events_key(brand_id), {"scan": json.dumps(record), "outcome": outcome})
+
+
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 

@@ -3,17 +3,22 @@ sales. Calls carry a field token: `Authorization: Bearer <token>`."""
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from brands import field
 from brands.errors import InvalidToken
 from brands.field import FieldPrincipal
+from infra.errors import OnecodeError
 from infra.web import ErrorResponse, SessionDep
-from rewards import guides, vouchers
+from rewards import guides, recorder, stores, vouchers
 
 router = APIRouter(tags=["field"])
 _bearer = HTTPBearer(auto_error=False, description="A field token from sign-up or the admin.")
@@ -35,6 +40,26 @@ def field_principal(
 
 
 FieldDep = Annotated[FieldPrincipal, Depends(field_principal)]
+
+
+@contextmanager
+def _scan_logged(who: FieldPrincipal, request: Request, role: str, code: str) -> Iterator[None]:
+    """Every field scan is recorded with its outcome, refusals included (written behind)."""
+    record = {
+        "id": uuid.uuid4().hex,
+        "at_ms": int(time.time() * 1000),
+        "role": role,
+        "code": code[:40],
+        "openid": f"account:{who.account_id}",
+        "ip": request.client.host if request.client else "",
+        "ua": request.headers.get("user-agent", "")[:300],
+    }
+    try:
+        yield
+    except OnecodeError as exc:
+        recorder.log_scan(who.brand_id, record, exc.code)
+        raise
+    recorder.log_scan(who.brand_id, record, "ok")
 
 
 class StoreRegisterIn(BaseModel):
@@ -81,11 +106,14 @@ class RedeemOut(BaseModel):
 
 
 @router.post("/v1/store/redeem", responses=_ERRORS)
-def redeem_voucher(body: RedeemIn, session: SessionDep, who: FieldDep) -> RedeemOut:
+def redeem_voucher(
+    body: RedeemIn, request: Request, session: SessionDep, who: FieldDep
+) -> RedeemOut:
     """Redeem a consumer's exchange voucher (核销), once. Errors: VOUCHER_MALFORMED,
     VOUCHER_NOT_FOUND, VOUCHER_EXPIRED, VOUCHER_HELD, VOUCHER_ALREADY_REDEEMED,
     STORE_NOT_PARTICIPATING."""
-    r = vouchers.redeem(session, who=who, code=body.voucher_code)
+    with _scan_logged(who, request, "store_redeem", body.voucher_code):
+        r = vouchers.redeem(session, who=who, code=body.voucher_code)
     return RedeemOut(
         voucher_id=r.voucher_id,
         product_sku=r.product_sku,
@@ -107,9 +135,36 @@ class GuideSaleOut(BaseModel):
 
 
 @router.post("/v1/guide/sale", responses=_ERRORS)
-def guide_sale(body: GuideSaleIn, session: SessionDep, who: FieldDep) -> GuideSaleOut:
+def guide_sale(
+    body: GuideSaleIn, request: Request, session: SessionDep, who: FieldDep
+) -> GuideSaleOut:
     """A guide records the sale of a bottle; when a consumer claims its cap, the guide earns the
     campaign's bonus. Errors: NOT_A_BOTTLE_CODE, BOTTLE_NOT_ACTIVE,
     BOTTLE_SOLD_BY_ANOTHER_GUIDE, and the code errors."""
-    r = guides.record_sale(session, who=who, code=body.code)
+    with _scan_logged(who, request, "guide_sale", body.code):
+        r = guides.record_sale(session, who=who, code=body.code)
     return GuideSaleOut(code=r.code, product_sku=r.product_sku, repeat=r.repeat)
+
+
+class OpenCaseIn(BaseModel):
+    code: str = Field(max_length=200, description="The case code or its URL.")
+
+
+class OpenCaseOut(BaseModel):
+    code: str
+    product_sku: str
+    reward_fen: int = Field(description="The store's open-case reward (0: none, or budget spent).")
+    repeat: bool = Field(description="This store had opened this case already.")
+
+
+@router.post("/v1/store/open-case", responses=_ERRORS)
+def open_case(
+    body: OpenCaseIn, request: Request, session: SessionDep, who: FieldDep
+) -> OpenCaseOut:
+    """A store opens a case (开箱有礼): rewarded once per case. Errors: NOT_A_CASE_CODE,
+    CASE_NOT_ACTIVE, CASE_OPENED_BY_ANOTHER_STORE, and the code errors."""
+    with _scan_logged(who, request, "store_open_case", body.code):
+        r = stores.open_case(session, who=who, code=body.code)
+    return OpenCaseOut(
+        code=r.code, product_sku=r.product_sku, reward_fen=r.reward_fen, repeat=r.repeat
+    )

@@ -255,3 +255,62 @@ def test_revoked_field_accounts_are_refused(client: TestClient, brand: BrandCtx)
         headers=auth(guide["token"]),
     )
     assert (r.status_code, r.json()["error"]["code"]) == (401, "INVALID_TOKEN")
+
+
+def test_a_case_is_opened_once_and_rewards_its_store(client: TestClient, brand: BrandCtx) -> None:
+    from rewards.models import ScanRecord
+
+    w = _world(client, brand)
+    h = auth(brand.admin_token)
+    changed = CAMPAIGN | {"open_case_reward_fen": 200}
+    assert client.put("/v1/admin/campaigns/swap", json=changed, headers=h).status_code == 200
+    cases = issue(brand.id, "case", 3)
+    with session_scope() as s:
+        codegen.activate_range(
+            s,
+            brand_id=brand.id,
+            batch_id=cases,
+            start_index=0,
+            count=2,
+            binding=codegen.Binding("LAGER-500", campaign_slug="swap"),
+        )
+    first = _store(client, str(w["invite"]), "owner-a")["token"]
+    second = _store(client, str(w["invite"]), "owner-b")["token"]
+    case = code(brand.id, cases, 0)
+    r = client.post("/v1/store/open-case", json={"code": case}, headers=auth(first))
+    assert r.json() == {
+        "code": case,
+        "product_sku": "LAGER-500",
+        "reward_fen": 200,
+        "repeat": False,
+    }
+    r = client.post("/v1/store/open-case", json={"code": case}, headers=auth(first))
+    assert r.json() == {"code": case, "product_sku": "LAGER-500", "reward_fen": 200, "repeat": True}
+    r = client.post("/v1/store/open-case", json={"code": case}, headers=auth(second))
+    assert r.json()["error"]["code"] == "CASE_OPENED_BY_ANOTHER_STORE"
+    r = client.post(
+        "/v1/store/open-case", json={"code": code(brand.id, cases, 2)}, headers=auth(first)
+    )
+    assert r.json()["error"]["code"] == "CASE_NOT_ACTIVE"
+    r = client.post(
+        "/v1/store/open-case",
+        json={"code": code(brand.id, int(w["bottles"]), 0)},
+        headers=auth(first),
+    )
+    assert r.json()["error"]["code"] == "NOT_A_CASE_CODE"
+    with session_scope() as s:
+        rewards = s.scalars(
+            select(Award).where(Award.brand_id == brand.id, Award.tier == "open-case")
+        ).all()
+    assert [(a.beneficiary, a.amount_fen) for a in rewards] == [("owner-a", 200)]
+    while recorder.drain(brand.id):
+        pass
+    with session_scope() as s:
+        logged = s.scalars(
+            select(ScanRecord.outcome).where(
+                ScanRecord.brand_id == brand.id, ScanRecord.role == "store_open_case"
+            )
+        ).all()
+    assert sorted(logged) == sorted(
+        ["ok", "ok", "CASE_OPENED_BY_ANOTHER_STORE", "CASE_NOT_ACTIVE", "NOT_A_CASE_CODE"]
+    )

@@ -1,6 +1,6 @@
-"""field accounts vouchers guide sales
+"""field accounts vouchers guide sales case openings
 
-Revision ID: a52c2661a96a
+Revision ID: 631423c2d29d
 Revises: eef27390a385
 Create Date: 2026-11-23
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'a52c2661a96a'
+revision: str = '631423c2d29d'
 down_revision: str | None = 'eef27390a385'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -52,6 +52,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invite_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invite_codes_brand_id'), ['brand_id'], unique=False)
+
+    op.create_table('case_openings',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('brand_id', sa.Integer(), nullable=False),
+    sa.Column('case_batch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('case_serial', sa.BigInteger(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reward_award_id', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_case_openings_brand_id_brands')),
+    sa.ForeignKeyConstraint(['case_batch_id'], ['code_batches.id'], name=op.f('fk_case_openings_case_batch_id_code_batches')),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_case_openings_store_id_stores')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_openings')),
+    sa.UniqueConstraint('case_batch_id', 'case_serial', name=op.f('uq_case_openings_case_batch_id_case_serial'))
+    )
+    with op.batch_alter_table('case_openings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_openings_brand_id'), ['brand_id'], unique=False)
 
     op.create_table('guide_sales',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -94,6 +111,7 @@ def upgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('store_reward', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('guide_bonus_fen', sa.BigInteger(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('open_case_reward_fen', sa.BigInteger(), nullable=False, server_default='0'))
 
     with op.batch_alter_table('stores', schema=None) as batch_op:
         batch_op.add_column(sa.Column('salesperson_id', sa.Integer(), nullable=True))
@@ -107,6 +125,7 @@ def downgrade() -> None:
         batch_op.drop_column('salesperson_id')
 
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('open_case_reward_fen')
         batch_op.drop_column('guide_bonus_fen')
         batch_op.drop_column('store_reward')
 
@@ -122,6 +141,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_guide_sales_brand_id'))
 
     op.drop_table('guide_sales')
+    with op.batch_alter_table('case_openings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_openings_brand_id'))
+
+    op.drop_table('case_openings')
     with op.batch_alter_table('invite_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invite_codes_brand_id'))
 

@@ -1,0 +1,127 @@
+"""Stores opening cases (开箱有礼): the first scan of a case code by a store rewards it, once per
+case, and tells the brand the goods reached a shelf."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import codegen
+from brands.field import FieldPrincipal
+from brands.models import FieldAccount
+from infra.errors import Conflict, InvalidInput
+from rewards import budget
+from rewards.models import Award, Campaign, CaseOpening
+
+
+class NotACaseCode(InvalidInput):
+    code = "NOT_A_CASE_CODE"
+
+
+class CaseNotActive(Conflict):
+    code = "CASE_NOT_ACTIVE"
+
+
+class CaseOpenedElsewhere(Conflict):
+    code = "CASE_OPENED_BY_ANOTHER_STORE"
+
+
+@dataclass(frozen=True)
+class OpeningResult:
+    code: str
+    product_sku: str
+    reward_fen: int
+    repeat: bool
+
+
+def open_case(
+    session: Session, *, who: FieldPrincipal, code: str, now: datetime | None = None
+) -> OpeningResult:
+    who.require("store_owner")
+    now = now or datetime.now(UTC)
+    sealed, batch = codegen.resolve(session, brand_id=who.brand_id, text=code)
+    if batch.kind != "case":
+        raise NotACaseCode(f"scan the case code, not a {batch.kind} code")
+    info = codegen.state_of(session, batch, sealed.serial)
+    if info.state != "active":
+        raise CaseNotActive(f"this case code is {info.state}", state=info.state)
+
+    def existing() -> CaseOpening | None:
+        return session.scalar(
+            select(CaseOpening).where(
+                CaseOpening.case_batch_id == batch.id, CaseOpening.case_serial == sealed.serial
+            )
+        )
+
+    opening = existing()
+    if opening is None:
+        opening = CaseOpening(
+            brand_id=who.brand_id,
+            case_batch_id=batch.id,
+            case_serial=sealed.serial,
+            store_id=who.store_id,
+            at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(opening)
+        except IntegrityError:
+            opening = existing()
+        else:
+            return OpeningResult(
+                sealed.code,
+                info.product_sku or "",
+                _reward(session, who, opening, info.campaign_slug, now),
+                False,
+            )
+    if opening is None or opening.store_id != who.store_id:
+        raise CaseOpenedElsewhere("another store opened this case")
+    award = session.get(Award, opening.reward_award_id) if opening.reward_award_id else None
+    return OpeningResult(
+        sealed.code, info.product_sku or "", award.amount_fen if award else 0, True
+    )
+
+
+def _reward(
+    session: Session,
+    who: FieldPrincipal,
+    opening: CaseOpening,
+    campaign_slug: str | None,
+    now: datetime,
+) -> int:
+    campaign = (
+        session.scalar(
+            select(Campaign).where(
+                Campaign.brand_id == who.brand_id, Campaign.slug == campaign_slug
+            )
+        )
+        if campaign_slug
+        else None
+    )
+    if campaign is None or campaign.open_case_reward_fen <= 0 or campaign.status != "active":
+        return 0
+    if not budget.spend(campaign, campaign.open_case_reward_fen, now=now):
+        return 0
+    owner = session.get_one(FieldAccount, who.account_id)
+    award_id = uuid.uuid5(
+        uuid.NAMESPACE_URL, f"open-case/{opening.case_batch_id}/{opening.case_serial}"
+    ).hex
+    session.add(
+        Award(
+            id=award_id,
+            brand_id=who.brand_id,
+            at=now,
+            campaign_id=campaign.id,
+            beneficiary=owner.openid,
+            tier="open-case",
+            kind="cash",
+            amount_fen=campaign.open_case_reward_fen,
+        )
+    )
+    opening.reward_award_id = award_id
+    return campaign.open_case_reward_fen
