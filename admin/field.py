@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
@@ -10,6 +12,7 @@ from pydantic import BaseModel, Field
 from admin.deps import PrincipalDep
 from brands import field
 from infra.web import ErrorResponse, SessionDep
+from logistics import service as logistics
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -85,3 +88,40 @@ def create_invite(body: InviteIn, session: SessionDep, who: PrincipalDep) -> Inv
         dealer_code=body.dealer_code,
     )
     return InviteOut(code=invite.code)
+
+
+class PdaDeviceIn(BaseModel):
+    dealer_code: str = Field(max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class PdaDeviceOut(BaseModel):
+    id: int
+    credential: str = Field(description="Shown once; configure it on the PDA.")
+
+
+@router.post("/pda-devices", status_code=201)
+def create_pda_device(body: PdaDeviceIn, session: SessionDep, who: PrincipalDep) -> PdaDeviceOut:
+    """A dealer's PDA scanner and its credential (revocable)."""
+    who.require()
+    device, token = logistics.add_device(
+        session, brand_id=who.brand_id, dealer_code=body.dealer_code, name=body.name
+    )
+    return PdaDeviceOut(id=device.id, credential=token)
+
+
+class CustodyOut(BaseModel):
+    dealer_code: str
+    store_code: str | None
+    authorized_regions: list[str]
+    shipped_at: datetime
+    via_code: str = Field(description="The case or pallet whose shipment places this code.")
+
+
+@router.get("/codes/{code}/custody")
+def code_custody(code: str, session: SessionDep, who: PrincipalDep) -> CustodyOut | None:
+    """Who holds this code now (through the case or pallet it is packed in), and where its
+    dealer may sell it; null if it was never shipped."""
+    who.require("risk_analyst", "campaign_manager", "finance", "code_operator")
+    found = logistics.custody(session, brand_id=who.brand_id, code=code)
+    return CustodyOut(**asdict(found)) if found else None

@@ -162,7 +162,7 @@ def add_staff(
     return staff
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     # Tokens are 256 random bits, so a fast hash is enough; a slow KDF is for passwords.
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -176,7 +176,7 @@ def issue_token(
         ApiToken(
             brand_id=staff.brand_id,
             staff_id=staff.id,
-            token_hash=_hash_token(token),
+            token_hash=hash_token(token),
             name=name,
             expires_at=utcnow() + ttl if ttl else None,
         )
@@ -206,7 +206,7 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     row = session.execute(
         select(ApiToken, Staff)
         .join(Staff, Staff.id == ApiToken.staff_id)
-        .where(ApiToken.token_hash == _hash_token(token))
+        .where(ApiToken.token_hash == hash_token(token))
     ).first()
     if row is None:
         raise InvalidToken("unknown API token")

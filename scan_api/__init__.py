@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from scan_api import consumer, field, routes
+from scan_api import consumer, dealer, field, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(consumer.router)
 router.include_router(field.router)
+router.include_router(dealer.router)
 
 __all__ = ["router"]

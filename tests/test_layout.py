@@ -12,7 +12,7 @@ import codegen
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = {"scan_api", "admin", "onecode"}
-DOMAINS = {"codegen", "brands", "rewards", "risk"}
+DOMAINS = {"codegen", "brands", "logistics", "rewards", "risk"}
 
 
 def _imports(package: str) -> set[str]:

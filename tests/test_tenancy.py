@@ -54,6 +54,7 @@ def test_every_table_with_data_names_its_brand() -> None:
     from brands import models as _b  # noqa: F401  (each import registers its tables)
     from codegen import models as _c  # noqa: F401
     from infra.db import Base
+    from logistics import models as _l  # noqa: F401
     from rewards import models as _r  # noqa: F401
 
     exempt = {"brands", "dealer_regions", "alembic_version"}  # the tenant itself; a pure join table
