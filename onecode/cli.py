@@ -474,6 +474,23 @@ def seed(
     out.print_json(json.dumps(result, ensure_ascii=False))
 
 
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Scans, JSON Lines.")],
+    decisions: Annotated[Path, typer.Option("--out", "-o", help="Decisions, JSON Lines.")] = Path(
+        "replay-decisions.jsonl"
+    ),
+) -> None:
+    """Run recorded consumer scans through the scan pipeline on scratch state (docs/replay.md):
+    one decision a line to --out, and a summary of money by tier and region and budget left."""
+    from rewards import replay as replaying
+
+    with decisions.open("w", encoding="utf-8") as fh:
+        summary = _run(lambda: replaying.run(file, fh))
+    out.print_json(json.dumps(summary, ensure_ascii=False))
+    err.print(f"decisions: {decisions}")
+
+
 @app.command("recorder")
 def run_recorder() -> None:
     """Write scans and awards from Redis into the database, as its own process (Ctrl-C stops)."""
