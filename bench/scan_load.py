@@ -1,31 +1,33 @@
-"""Consumer scans per second against a bare validated endpoint, side by side, one server.
+"""`make bench-scan`: consumer scans against a bare validated endpoint, same server, one run.
 
 Seeds a brand with a running campaign and fresh activated caps in a throw-away data dir, starts
-one uvicorn process serving bench/bare_app.py, then sends the same number of requests with the
-same concurrency to `/bench/bare` and to `/v1/scan/consumer` (every scan a fresh cap), and
-reports requests per second, latency percentiles and the ratio.
+one uvicorn process serving bench/bare_app.py (the app plus `/bench/bare`), and drives it with
+locust (FastHttpUser, headless) in a second process: flat out against each endpoint for the
+throughput ratio, then the scan at a fixed rate below its peak for the latency percentiles.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import csv
+import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-REQUESTS = int(os.environ.get("BENCH_SCANS", "6000"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+USERS = int(os.environ.get("BENCH_USERS", "32"))
+CODES = int(os.environ.get("BENCH_CODES_SEEDED", "80000"))
 
 
-def _seed(caps: int) -> list[str]:
+def _seed(caps: int, path: Path) -> None:
     import codegen
     from brands import service as brands
     from infra.db import session_scope
@@ -37,34 +39,20 @@ def _seed(caps: int) -> list[str]:
     with session_scope() as s:
         b = brands.create_brand(s, slug="bench", name="Bench", scan_base_url="https://qr.bench.cn")
         brands.add_product(s, brand_id=b.id, sku="LAGER-500", name="Lager")
+        spec = {
+            "slug": "bench",
+            "name": "Bench",
+            "status": "active",
+            "total_budget_fen": 10**12,
+            "prize_table": {
+                "tiers": [
+                    {"key": "cash-188", "kind": "cash", "amount_fen": 188, "probability": 0.3},
+                    {"key": "points-10", "kind": "points", "points": 10, "probability": 0.5},
+                ]
+            },
+        }
         campaigns.create_campaign(
-            s,
-            brand_id=b.id,
-            actor="bench",
-            spec=CampaignSpec.model_validate(
-                {
-                    "slug": "bench",
-                    "name": "Bench",
-                    "status": "active",
-                    "total_budget_fen": 10**12,
-                    "prize_table": {
-                        "tiers": [
-                            {
-                                "key": "cash-188",
-                                "kind": "cash",
-                                "amount_fen": 188,
-                                "probability": 0.3,
-                            },
-                            {
-                                "key": "points-10",
-                                "kind": "points",
-                                "points": 10,
-                                "probability": 0.5,
-                            },
-                        ]
-                    },
-                }
-            ),
+            s, brand_id=b.id, actor="bench", spec=CampaignSpec.model_validate(spec)
         )
         batch = codegen.issue_batch(s, brand_id=b.id, kind="cap", count=caps)
         codegen.activate_range(
@@ -75,50 +63,67 @@ def _seed(caps: int) -> list[str]:
             count=caps,
             binding=codegen.Binding("LAGER-500", campaign_slug="bench"),
         )
-        return [codegen.code_at(s, batch, i) for i in range(caps)]
+        path.write_text("\n".join(codegen.code_at(s, batch, i) for i in range(caps)))
 
 
-async def _load(path: str, bodies: list[dict[str, Any]]) -> dict[str, float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits) as client:
-
-        async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                t = time.perf_counter()
-                r = await client.post(path, json=body)
-                latencies.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
+def _locust(
+    env: dict[str, str], path: str, codes: Path, csv_prefix: Path, users: int, rate: float = 0
+) -> dict[str, float]:
+    run_env = env | {
+        "ONECODE_BENCH_CODES": str(codes),
+        "ONECODE_BENCH_PATH": path,
+        "ONECODE_BENCH_USER_RATE": str(rate),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "loadtests/scan_vs_bare.py",
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{SECONDS}s",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+            "--csv",
+            str(csv_prefix),
+            "--only-summary",
+        ],
+        env=run_env,
+        check=True,
+        capture_output=True,
+    )
+    with open(f"{csv_prefix}_stats.csv") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["Name"] == path)
     return {
-        "requests": len(bodies),
-        "per_second": round(len(bodies) / elapsed),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "per_second": round(float(row["Requests/s"])),
+        "p50_ms": float(row["50%"]),
+        "p99_ms": float(row["99%"]),
     }
 
 
 def main() -> dict[str, Any]:
-    data_dir = tempfile.mkdtemp(prefix="onecode-scanbench-")
-    env = os.environ | {
-        "ONECODE_DATA_DIR": data_dir,
+    work = Path(tempfile.mkdtemp(prefix="onecode-scanbench-"))
+    env = dict(os.environ) | {
+        "ONECODE_DATA_DIR": str(work / "data"),
         "ONECODE_MASTER_KEY": os.environ.get(
             "ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode()
         ),
         "ONECODE_LOG_LEVEL": "WARNING",
+        # As docs/scan-path.md recommends under load: the write-behind in its own process, so
+        # its inserts do not hold the API's interpreter lock.
+        "ONECODE_RECORDER_IN_API": "false",
     }
     os.environ.update(env)
-    warmup = 500
-    codes = _seed(REQUESTS + warmup)
+    codes = work / "codes.txt"
+    _seed(CODES, codes)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -133,6 +138,9 @@ def main() -> dict[str, Any]:
         ],
         env=env,
     )
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "onecode.cli", "recorder"], env=env, stdout=subprocess.DEVNULL
+    )
     try:
         for _ in range(100):
             try:
@@ -140,32 +148,26 @@ def main() -> dict[str, Any]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        bodies = [
-            {
-                "code": c,
-                "openid": f"bench-{i}",
-                "device_id": f"d-{i % 997}",
-                "latitude": 23.1,
-                "longitude": 113.3,
-            }
-            for i, c in enumerate(codes)
-        ]
-        asyncio.run(_load("/v1/scan/consumer", bodies[:warmup]))
-        asyncio.run(_load("/bench/bare", bodies[:warmup]))
-        bare = asyncio.run(_load("/bench/bare", bodies[warmup:]))
-        scan = asyncio.run(_load("/v1/scan/consumer", bodies[warmup:]))
+        bare = _locust(env, "/bench/bare", codes, work / "bare", USERS)
+        scan = _locust(env, "/v1/scan/consumer", codes, work / "scan", USERS)
+        # Latency at a fixed load: half the scan's peak, spread over the same users.
+        rate = max(1.0, scan["per_second"] / 2 / USERS)
+        steady = _locust(env, "/v1/scan/consumer", codes, work / "steady", USERS, rate)
+        steady_bare = _locust(env, "/bench/bare", codes, work / "steady-bare", USERS, rate)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, recorder):
+            process.terminate()
+            process.wait(timeout=10)
     return {
-        "concurrency": CONCURRENCY,
-        "bare_validated_endpoint": bare,
-        "consumer_scan": scan,
+        "users": USERS,
+        "seconds_per_run": SECONDS,
+        "bare_validated_endpoint_flat_out": bare,
+        "consumer_scan_flat_out": scan,
         "ratio_scan_to_bare": round(scan["per_second"] / bare["per_second"], 2),
+        "consumer_scan_at_half_peak": steady,
+        "bare_endpoint_at_the_same_rate": steady_bare,
     }
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(main(), indent=2))

@@ -597,3 +597,7 @@ def main() -> None:
     except OnecodeError as exc:  # pragma: no cover - commands catch their own
         err.print(f"error {exc.code}: {exc.message}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

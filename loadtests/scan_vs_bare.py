@@ -1,0 +1,31 @@
+"""Locust users for `make bench-scan`: the consumer scan, and a bare endpoint that validates the
+same body. Codes come from the file named by ONECODE_BENCH_CODES, one fresh cap per scan."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from locust import FastHttpUser, constant_throughput, task
+
+_CODES = iter(open(os.environ["ONECODE_BENCH_CODES"]).read().split())  # noqa: SIM115
+_COUNTER = itertools.count()
+_PATH = os.environ.get("ONECODE_BENCH_PATH", "/v1/scan/consumer")
+_RATE = float(os.environ.get("ONECODE_BENCH_USER_RATE", "0"))  # requests/s a user; 0: flat out
+
+
+class Scanner(FastHttpUser):
+    if _RATE:
+        wait_time = constant_throughput(_RATE)
+
+    @task
+    def scan(self) -> None:
+        n = next(_COUNTER)
+        body = {
+            "code": next(_CODES),
+            "openid": f"bench-{n}",
+            "device_id": f"d-{n % 997}",
+            "latitude": 23.1,
+            "longitude": 113.3,
+        }
+        self.client.post(_PATH, json=body, name=_PATH)
