@@ -107,9 +107,14 @@ class ScanRecord(Base):
 
 
 class Award(Base):
-    """A prize the API announced. Append-only; payouts (issue 4) settle it."""
+    """A prize the API announced. Append-only; payouts (issue 4) settle it.
+
+    A consumer's prize names the cap it was won with, and the pair is unique: even if Redis
+    forgot a claim (a crash inside its fsync window), the ledger cannot pay one code twice.
+    """
 
     __tablename__ = "awards"
+    __table_args__ = (UniqueConstraint("code_batch_id", "code_serial"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the scan id that won it
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
@@ -119,6 +124,8 @@ class Award(Base):
     beneficiary: Mapped[str] = mapped_column(String(64))  # consumer openid
     tier: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
+    code_batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    code_serial: Mapped[int | None] = mapped_column(BigInteger)
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # cash, or voucher subsidy
     points: Mapped[int] = mapped_column(Integer, default=0)
     # A voucher's terms (product, pay, subsidy, valid days), as they were when it was won.

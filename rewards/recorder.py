@@ -45,6 +45,17 @@ def log_scan(brand_id: int, record: dict[str, Any], outcome: str) -> None:
     get_redis().xadd(events_key(brand_id), {"scan": json.dumps(record), "outcome": outcome})
 
 
+def _code_awarded(session: Any, r: dict[str, Any]) -> bool:
+    return (
+        session.scalar(
+            select(Award.id).where(
+                Award.code_batch_id == r["batch_id"], Award.code_serial == r["serial"]
+            )
+        )
+        is not None
+    )
+
+
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
@@ -111,6 +122,10 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                     at=_at(r["at_ms"]),
                 )
             if r["outcome"] == "won":
+                if _code_awarded(session, r):
+                    # Redis forgot this code's claim and awarded it again: the ledger refuses.
+                    log.error("second_award_for_code_refused", scan_id=scan_id, code=r["code"])
+                    continue
                 session.add(
                     Award(
                         id=scan_id,
@@ -124,9 +139,12 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                         amount_fen=r["cost"],
                         points=r["points"],
                         details=r["details"],
+                        code_batch_id=r["batch_id"],
+                        code_serial=r["serial"],
                         status="held" if r.get("held") else "pending",
                     )
                 )
+                session.flush()  # two wins of one code in this very batch: the second is refused
     ids = [entry_id for entry_id, _ in entries]
     client.xack(key, GROUP, *ids)
     client.xdel(key, *ids)
