@@ -11,12 +11,14 @@ sits in a hash tag (`{b42}`) so that a brand's keys stay on one Redis Cluster sl
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import redis
+from redis.commands.core import Script
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -107,3 +109,17 @@ def _bump_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_bumps(session: Session) -> None:
     session.info.pop("onecode_bump_brands", None)
+
+
+_scripts: dict[str, Script] = {}
+
+
+def run_script(
+    client: redis.Redis, source: str, keys: Sequence[str], args: Sequence[str | int | float]
+) -> Any:
+    """Run a Lua script by EVALSHA, sending its source only when the server lacks it (after a
+    restart, or on a new scratch server)."""
+    found = _scripts.get(source)
+    if found is None:
+        found = _scripts[source] = client.register_script(source)
+    return found(keys=keys, args=args, client=client)

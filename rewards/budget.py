@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from infra.redis import brand_key, get_redis
+from infra.redis import brand_key, get_redis, run_script
 from rewards.claims import DAY_KEY_TTL
 from rewards.models import Campaign
 
@@ -25,4 +25,4 @@ def spend(campaign: Campaign, amount_fen: int, *, now: datetime) -> bool:
     keys = [brand_key(b, "spent", c), brand_key(b, "spent", c, "day", day)]
     daily = -1 if campaign.daily_budget_fen is None else campaign.daily_budget_fen
     args = [amount_fen, campaign.total_budget_fen, daily, DAY_KEY_TTL]
-    return bool(get_redis().register_script(_SCRIPT)(keys=keys, args=args))
+    return bool(run_script(get_redis(), _SCRIPT, keys, args))

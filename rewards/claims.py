@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from redis.commands.core import AsyncScript, Script
 
-from infra.redis import brand_key, config_version_key
+from infra.redis import brand_key, config_version_key, run_script
 from rewards.prizes import Tier
 
 _SCRIPT = (Path(__file__).parent / "claim.lua").read_text()
-_registered: dict[int, AsyncScript | Script] = {}
 DAY_KEY_TTL = 3 * 86_400  # daily counters outlive their day by enough to be read in reports
 
 
@@ -63,14 +61,6 @@ class ClaimResult:
     first_openid: str = ""
     first_at_ms: int = 0
     first_scan_id: str = ""
-
-
-def _script(client: redis.Redis) -> AsyncScript | Script:
-    """The script registered on this client: EVALSHA, sending the source only if Redis lacks it."""
-    script = _registered.get(id(client))
-    if script is None:
-        script = _registered[id(client)] = client.register_script(_SCRIPT)
-    return script
 
 
 def _limit(value: int | None) -> int:
@@ -122,7 +112,7 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
             extra,
         ]
     args.append(f"{c}|{req.region_code}|{int(req.held)}")  # a voucher's campaign, region, held
-    reply: list[bytes] = _script(client)(keys=keys, args=args)  # type: ignore[assignment]
+    reply: list[bytes] = run_script(client, _SCRIPT, keys, args)
     status = reply[0].decode()
     if status == "claimed":
         openid, tier, at, scan_id = reply[1].decode().split("|")
