@@ -25,7 +25,6 @@ from admin.schemas import (
     PackRangeIn,
     PackRangeOut,
     ParentActivationIn,
-    RangeIn,
     RangeOut,
     UnpackIn,
     VoidIn,
@@ -50,17 +49,6 @@ router = APIRouter(
 log = get_logger(__name__)
 MAX_LIST = 1000
 MAX_LABELS = 200
-
-
-def _range(session: SessionDep, brand_id: int, body: RangeIn) -> tuple[int, int, int]:
-    if body.from_code is not None and body.to_code is not None:
-        return codegen.codes_to_range(
-            session, brand_id=brand_id, first_code=body.from_code, last_code=body.to_code
-        )
-    assert body.batch_id is not None  # the schema guarantees one of the two forms
-    batch = codegen.get_batch(session, brand_id=brand_id, batch_id=body.batch_id)
-    count = body.count if body.count is not None else batch.count - body.start
-    return batch.id, body.start, count
 
 
 def _range_out(r: codegen.RangeResult) -> RangeOut:
@@ -165,7 +153,15 @@ def code_qr(code: str, session: SessionDep, who: PrincipalDep) -> Response:
 def activate(body: ActivationIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
     """Bind blank codes to a product, lot, date, factory and campaign (空码赋值)."""
     who.require(*CODE_WRITERS)
-    batch_id, start, count = _range(session, who.brand_id, body)
+    batch_id, start, count = codegen.select_range(
+        session,
+        brand_id=who.brand_id,
+        batch_id=body.batch_id,
+        start=body.start,
+        count=body.count,
+        first_code=body.from_code,
+        last_code=body.to_code,
+    )
     binding = body.binding()
     return _range_out(
         codegen.activate_range(
@@ -201,7 +197,15 @@ def activate_by_parent(
 def void(body: VoidIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
     """Take codes out of use (recall, damaged roll); they scan as voided."""
     who.require(*CODE_WRITERS)
-    batch_id, start, count = _range(session, who.brand_id, body)
+    batch_id, start, count = codegen.select_range(
+        session,
+        brand_id=who.brand_id,
+        batch_id=body.batch_id,
+        start=body.start,
+        count=body.count,
+        first_code=body.from_code,
+        last_code=body.to_code,
+    )
     return _range_out(
         codegen.void_range(
             session,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from brands.errors import InvalidToken, RoleRequired, UnknownReference
 from brands.models import FIELD_ROLES, Dealer, FieldAccount, InviteCode, Store
-from brands.service import region_by_code
+from brands.service import add_store
 from infra.db import utcnow
 from infra.errors import Conflict, InvalidInput
 from infra.secrets import derived_key
@@ -171,22 +171,17 @@ def register_store(
     invite = session.get(InviteCode, invite_code.strip().upper())
     if invite is None:
         raise InvalidInvite("unknown invite code")
-    region_id = (
-        region_by_code(session, brand_id=invite.brand_id, code=region_code).id
-        if region_code
-        else None
-    )
-    store = Store(
+    store = add_store(
+        session,
         brand_id=invite.brand_id,
         code="S-" + secrets.token_hex(4).upper(),
         name=store_name,
-        dealer_id=invite.dealer_id,
-        region_id=region_id,
+        region_code=region_code,
         latitude=latitude,
         longitude=longitude,
-        salesperson_id=invite.salesperson_id,
     )
-    session.add(store)
+    # The invite names the channel: store -> salesperson -> dealer.
+    store.dealer_id, store.salesperson_id = invite.dealer_id, invite.salesperson_id
     session.flush()
     owner = add_account(
         session,

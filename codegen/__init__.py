@@ -16,6 +16,7 @@ _PUBLIC = {
         "activate_by_parent",
         "activate_range",
         "codes_to_range",
+        "select_range",
         "void_range",
     ),
     "codegen.batches": (
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         activate_by_parent as activate_by_parent,
         activate_range as activate_range,
         codes_to_range as codes_to_range,
+        select_range as select_range,
         void_range as void_range,
     )
     from codegen.batches import (

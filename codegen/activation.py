@@ -15,6 +15,7 @@ from codegen.batches import get_batch, resolve, serial_range
 from codegen.errors import ActivationConflict, CodeVoided, RangeOutsideBatch
 from codegen.models import Activation, CodeBatch, CodeVoid
 from codegen.packing import descendants
+from infra.errors import InvalidInput
 from infra.redis import bump_config_after_commit
 from rewards.models import Campaign
 
@@ -164,6 +165,31 @@ def codes_to_range(
             last_batch=last_batch.id,
         )
     return batch.id, first.serial - batch.first_serial, last.serial - first.serial + 1
+
+
+def select_range(
+    session: Session,
+    *,
+    brand_id: int,
+    batch_id: int | None = None,
+    start: int = 0,
+    count: int | None = None,
+    first_code: str | None = None,
+    last_code: str | None = None,
+) -> tuple[int, int, int]:
+    """The codes a request names -> (batch id, start index, count): a batch's positions from
+    `start` (`count` of them, or to the end of the batch), or a printed roll's first and last
+    code."""
+    if first_code is not None or last_code is not None:
+        if first_code is None or last_code is None:
+            raise InvalidInput("the first and the last code go together")
+        return codes_to_range(
+            session, brand_id=brand_id, first_code=first_code, last_code=last_code
+        )
+    if batch_id is None:
+        raise InvalidInput("name a batch (with a start and count), or a first and last code")
+    batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
+    return batch.id, start, count if count is not None else batch.count - start
 
 
 def activate_by_parent(

@@ -7,17 +7,20 @@ request dependency in the web layer).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from infra.settings import get_settings
+
+T = TypeVar("T")
 
 # Stable constraint names on both PostgreSQL and SQLite, so migrations can drop what they create.
 NAMING_CONVENTION = {
@@ -85,6 +88,24 @@ def get_engine() -> Engine:
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def insert_once(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert `row` unless `find()` already finds its twin. When two transactions race, the
+    table's unique constraint decides: the loser's savepoint rolls back and it gets the winner's
+    row. Returns (the row that stands, whether this call inserted it)."""
+    existing = find()
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        winner = find()
+        if winner is None:  # the constraint that fired was another one
+            raise
+        return winner, False
+    return row, True
 
 
 @contextmanager

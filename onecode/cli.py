@@ -243,25 +243,6 @@ def _binding(
     return codegen.Binding(product, lot, day, factory, campaign)
 
 
-def _range(
-    s: Session,
-    brand_id: int,
-    batch: int | None,
-    start: int,
-    count: int | None,
-    first: str | None,
-    last: str | None,
-) -> tuple[int, int, int]:
-    if first or last:
-        if not (first and last):
-            raise typer.BadParameter("--from and --to go together")
-        return codegen.codes_to_range(s, brand_id=brand_id, first_code=first, last_code=last)
-    if batch is None:
-        raise typer.BadParameter("give --batch (with --start/--count) or --from/--to codes")
-    size = codegen.get_batch(s, brand_id=brand_id, batch_id=batch).count
-    return batch, start, count if count is not None else size - start
-
-
 @codes_app.command("activate")
 def codes_activate(
     brand: BrandOpt,
@@ -288,7 +269,15 @@ def codes_activate(
                 s, brand_id=b.id, parent_code=parent, binding=binding, actor=_actor()
             )
         else:
-            bid, st, n = _range(s, b.id, batch, start, count, first, last)
+            bid, st, n = codegen.select_range(
+                s,
+                brand_id=b.id,
+                batch_id=batch,
+                start=start,
+                count=count,
+                first_code=first,
+                last_code=last,
+            )
             results = [
                 codegen.activate_range(
                     s,
@@ -320,7 +309,15 @@ def codes_void(
     """Take a range of codes out of use; they scan as voided."""
     with _session() as s:
         b = brands.get_brand(s, brand)
-        bid, st, n = _range(s, b.id, batch, start, count, first, last)
+        bid, st, n = codegen.select_range(
+            s,
+            brand_id=b.id,
+            batch_id=batch,
+            start=start,
+            count=count,
+            first_code=first,
+            last_code=last,
+        )
         r = codegen.void_range(
             s, brand_id=b.id, batch_id=bid, start_index=st, count=n, reason=reason, actor=_actor()
         )

@@ -221,7 +221,9 @@ def apply(session: Session, seed: SeedFile) -> tuple[SeedReport, list[tuple[str,
         )
     for a in seed.activations:
         batch = codegen.get_batch(session, brand_id=bid, batch_id=batches[a.batch])
-        count = a.count if a.count is not None else batch.count - a.start
+        _, _, count = codegen.select_range(
+            session, brand_id=bid, batch_id=batch.id, start=a.start, count=a.count
+        )
         if a.by_parent:
             for index in range(a.start, a.start + count):
                 codegen.activate_by_parent(

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from infra.redis import brand_key, get_redis, run_script
-from rewards.claims import DAY_KEY_TTL
+from infra.redis import get_redis, run_script
+from rewards.claims import DAY_KEY_TTL, campaign_day, spent_key
 from rewards.models import Campaign
 
 _SCRIPT = (Path(__file__).parent / "spend.lua").read_text()
@@ -20,9 +20,9 @@ _SCRIPT = (Path(__file__).parent / "spend.lua").read_text()
 
 def spend(campaign: Campaign, amount_fen: int, *, now: datetime) -> bool:
     """Spend if the budget allows; False if it does not (nothing is spent then)."""
-    day = now.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y%m%d")
+    day = campaign_day(now, ZoneInfo(campaign.timezone))
     b, c = campaign.brand_id, campaign.id
-    keys = [brand_key(b, "spent", c), brand_key(b, "spent", c, "day", day)]
+    keys = [spent_key(b, c), spent_key(b, c, day=day)]
     daily = -1 if campaign.daily_budget_fen is None else campaign.daily_budget_fen
     args = [amount_fen, campaign.total_budget_fen, daily, DAY_KEY_TTL]
     return bool(run_script(get_redis(), _SCRIPT, keys, args))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import redis
 
@@ -19,6 +21,23 @@ from rewards.prizes import Tier
 
 _SCRIPT = (Path(__file__).parent / "claim.lua").read_text()
 DAY_KEY_TTL = 3 * 86_400  # daily counters outlive their day by enough to be read in reports
+
+
+def campaign_day(now: datetime, tz: ZoneInfo) -> str:
+    """The campaign's calendar day: daily budgets and limits reset at its local midnight."""
+    return now.astimezone(tz).strftime("%Y%m%d")
+
+
+def spent_key(
+    brand_id: int, campaign_id: int, *, region: str | None = None, day: str | None = None
+) -> str:
+    """The one name of each budget counter, for the claim script and every other spender."""
+    parts: list[str | int] = ["spent", campaign_id]
+    if region is not None:
+        parts += ["region", region or "-"]
+    if day is not None:
+        parts += ["day", day]
+    return brand_key(brand_id, *parts)
 
 
 def events_key(brand_id: int) -> str:
@@ -69,14 +88,13 @@ def _limit(value: int | None) -> int:
 
 def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     b, c = req.brand_id, req.campaign_id
-    region = req.region_code or "-"
     keys = [
         config_version_key(b),
         brand_key(b, "claims", req.batch_id),
-        brand_key(b, "spent", c),
-        brand_key(b, "spent", c, "day", req.day),
-        brand_key(b, "spent", c, "region", region),
-        brand_key(b, "spent", c, "region", region, "day", req.day),
+        spent_key(b, c),
+        spent_key(b, c, day=req.day),
+        spent_key(b, c, region=req.region_code),
+        spent_key(b, c, region=req.region_code, day=req.day),
         brand_key(b, "wins", c, req.openid, "day", req.day),
         brand_key(b, "wins", c, req.openid),
         events_key(b),

@@ -19,9 +19,9 @@ import redis
 import risk
 from codegen import open_code
 from codegen.errors import CodeNotFound
-from infra.redis import brand_key, config_version, get_redis
+from infra.redis import config_version, get_redis
 from rewards import recorder
-from rewards.claims import ClaimRequest, claim
+from rewards.claims import ClaimRequest, claim, spent_key
 from rewards.prizes import Tier
 from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
 
@@ -265,4 +265,4 @@ def _prize(tiers: tuple[Tier, ...], key: str) -> Prize | None:
 
 def spent_fen(brand_id: int, campaign_id: int) -> int:
     """What the campaign has awarded, from the counter the claim script spends against."""
-    return int(get_redis().get(brand_key(brand_id, "spent", campaign_id)) or 0)
+    return int(get_redis().get(spent_key(brand_id, campaign_id)) or 0)

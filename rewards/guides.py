@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import codegen
@@ -16,6 +15,7 @@ from brands.field import FieldPrincipal
 from brands.models import FieldAccount
 from codegen.codeinfo import state_of
 from codegen.packing import parent_of
+from infra.db import insert_once
 from infra.errors import Conflict, InvalidInput
 from rewards import budget
 from rewards.models import Award, Campaign, GuideSale
@@ -50,33 +50,25 @@ def record_sale(
     info = state_of(session, batch, sealed.serial)
     if info.state != "active":
         raise BottleNotActive(f"this bottle code is {info.state}", state=info.state)
-    existing = session.scalar(
-        select(GuideSale).where(
-            GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == sealed.serial
-        )
-    )
-    if existing is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    GuideSale(
-                        brand_id=who.brand_id,
-                        bottle_batch_id=batch.id,
-                        bottle_serial=sealed.serial,
-                        guide_id=who.account_id,
-                        store_id=who.store_id,
-                        at=now or datetime.now(UTC),
-                    )
-                )
-        except IntegrityError:
-            existing = session.scalar(
-                select(GuideSale).where(
-                    GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == sealed.serial
-                )
+    sale, inserted = insert_once(
+        session,
+        GuideSale(
+            brand_id=who.brand_id,
+            bottle_batch_id=batch.id,
+            bottle_serial=sealed.serial,
+            guide_id=who.account_id,
+            store_id=who.store_id,
+            at=now or datetime.now(UTC),
+        ),
+        lambda: session.scalar(
+            select(GuideSale).where(
+                GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == sealed.serial
             )
-    if existing is not None and existing.guide_id != who.account_id:
+        ),
+    )
+    if sale.guide_id != who.account_id:
         raise BottleSoldByAnother("another guide recorded this sale first")
-    return SaleResult(sealed.code, info.product_sku or "", repeat=existing is not None)
+    return SaleResult(sealed.code, info.product_sku or "", repeat=not inserted)
 
 
 def bonus_for_claim(

@@ -20,6 +20,7 @@ from brands.models import Region
 from codegen.models import Activation, CodeBatch, CodeVoid
 from infra.db import get_sessionmaker
 from infra.redis import config_version, get_redis
+from rewards.claims import campaign_day
 from rewards.models import Campaign, CampaignRegion
 from rewards.prizes import PrizeTable, Tier
 
@@ -77,8 +78,7 @@ class CampaignView:
         )
 
     def local_day(self, now: datetime) -> str:
-        """The campaign's calendar day: daily budgets and limits reset at its local midnight."""
-        return now.astimezone(self.tz).strftime("%Y%m%d")
+        return campaign_day(now, self.tz)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import codegen
 from brands.field import FieldPrincipal
 from brands.models import FieldAccount
+from infra.db import insert_once
 from infra.errors import Conflict, InvalidInput
 from rewards import budget
 from rewards.models import Award, Campaign, CaseOpening
@@ -51,35 +51,25 @@ def open_case(
     if info.state != "active":
         raise CaseNotActive(f"this case code is {info.state}", state=info.state)
 
-    def existing() -> CaseOpening | None:
-        return session.scalar(
-            select(CaseOpening).where(
-                CaseOpening.case_batch_id == batch.id, CaseOpening.case_serial == sealed.serial
-            )
-        )
-
-    opening = existing()
-    if opening is None:
-        opening = CaseOpening(
+    opening, inserted = insert_once(
+        session,
+        CaseOpening(
             brand_id=who.brand_id,
             case_batch_id=batch.id,
             case_serial=sealed.serial,
             store_id=who.store_id,
             at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(opening)
-        except IntegrityError:
-            opening = existing()
-        else:
-            return OpeningResult(
-                sealed.code,
-                info.product_sku or "",
-                _reward(session, who, opening, info.campaign_slug, now),
-                False,
+        ),
+        lambda: session.scalar(
+            select(CaseOpening).where(
+                CaseOpening.case_batch_id == batch.id, CaseOpening.case_serial == sealed.serial
             )
-    if opening is None or opening.store_id != who.store_id:
+        ),
+    )
+    if inserted:
+        reward = _reward(session, who, opening, info.campaign_slug, now)
+        return OpeningResult(sealed.code, info.product_sku or "", reward, False)
+    if opening.store_id != who.store_id:
         raise CaseOpenedElsewhere("another store opened this case")
     award = session.get(Award, opening.reward_award_id) if opening.reward_award_id else None
     return OpeningResult(

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from brands.field import FieldPrincipal
 from brands.models import FieldAccount, Region, Store
+from infra.db import insert_once
 from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.redis import get_redis
 from rewards import budget
@@ -119,21 +119,21 @@ def redeem(
     campaign = session.get_one(Campaign, voucher.campaign_id)
     if not _participates(session, store, campaign):
         raise StoreNotParticipating("this store does not take part in the voucher's campaign")
-    taken = session.get(Redemption, voucher.id)
-    if taken is not None:
-        raise VoucherAlreadyRedeemed("this voucher was redeemed already", at=taken.at.isoformat())
-    redemption = Redemption(
-        voucher_id=voucher.id,
-        brand_id=who.brand_id,
-        store_id=store.id,
-        account_id=who.account_id,
-        at=now,
+    redemption, inserted = insert_once(
+        session,
+        Redemption(
+            voucher_id=voucher.id,
+            brand_id=who.brand_id,
+            store_id=store.id,
+            account_id=who.account_id,
+            at=now,
+        ),
+        lambda: session.get(Redemption, voucher.id),
     )
-    try:
-        with session.begin_nested():  # a concurrent redemption of the same voucher loses here
-            session.add(redemption)
-    except IntegrityError:
-        raise VoucherAlreadyRedeemed("this voucher was redeemed already") from None
+    if not inserted:
+        raise VoucherAlreadyRedeemed(
+            "this voucher was redeemed already", at=redemption.at.isoformat()
+        )
     reward = campaign.store_reward or {}
     paid = 0
     if reward and budget.spend(campaign, int(reward["amount_fen"]), now=now):
