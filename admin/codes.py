@@ -153,15 +153,7 @@ def code_qr(code: str, session: SessionDep, who: PrincipalDep) -> Response:
 def activate(body: ActivationIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
     """Bind blank codes to a product, lot, date, factory and campaign (空码赋值)."""
     who.require(*CODE_WRITERS)
-    batch_id, start, count = codegen.select_range(
-        session,
-        brand_id=who.brand_id,
-        batch_id=body.batch_id,
-        start=body.start,
-        count=body.count,
-        first_code=body.from_code,
-        last_code=body.to_code,
-    )
+    batch_id, start, count = body.selected(session, who.brand_id)
     binding = body.binding()
     return _range_out(
         codegen.activate_range(
@@ -197,15 +189,7 @@ def activate_by_parent(
 def void(body: VoidIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
     """Take codes out of use (recall, damaged roll); they scan as voided."""
     who.require(*CODE_WRITERS)
-    batch_id, start, count = codegen.select_range(
-        session,
-        brand_id=who.brand_id,
-        batch_id=body.batch_id,
-        start=body.start,
-        count=body.count,
-        first_code=body.from_code,
-        last_code=body.to_code,
-    )
+    batch_id, start, count = body.selected(session, who.brand_id)
     return _range_out(
         codegen.void_range(
             session,

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 
-from codegen import Binding
+from codegen import Binding, select_range
 
 Kind = Literal["cap", "bottle", "box", "case", "pallet"]
 
@@ -52,6 +53,18 @@ class RangeIn(BaseModel):
         if by_codes == (self.batch_id is not None):
             raise ValueError("give either batch_id (with start/count) or from_code and to_code")
         return self
+
+    def selected(self, session: Session, brand_id: int) -> tuple[int, int, int]:
+        """(batch id, start, count) of the codes this body names."""
+        return select_range(
+            session,
+            brand_id=brand_id,
+            batch_id=self.batch_id,
+            start=self.start,
+            count=self.count,
+            first_code=self.from_code,
+            last_code=self.to_code,
+        )
 
 
 class BindingIn(BaseModel):

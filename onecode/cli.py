@@ -243,6 +243,27 @@ def _binding(
     return codegen.Binding(product, lot, day, factory, campaign)
 
 
+def _selected(
+    s: Session,
+    brand_id: int,
+    batch: int | None,
+    start: int,
+    count: int | None,
+    first: str | None,
+    last: str | None,
+) -> tuple[int, int, int]:
+    """The --batch/--start/--count or --from/--to options, as codegen.select_range takes them."""
+    return codegen.select_range(
+        s,
+        brand_id=brand_id,
+        batch_id=batch,
+        start=start,
+        count=count,
+        first_code=first,
+        last_code=last,
+    )
+
+
 @codes_app.command("activate")
 def codes_activate(
     brand: BrandOpt,
@@ -269,15 +290,7 @@ def codes_activate(
                 s, brand_id=b.id, parent_code=parent, binding=binding, actor=_actor()
             )
         else:
-            bid, st, n = codegen.select_range(
-                s,
-                brand_id=b.id,
-                batch_id=batch,
-                start=start,
-                count=count,
-                first_code=first,
-                last_code=last,
-            )
+            bid, st, n = _selected(s, b.id, batch, start, count, first, last)
             results = [
                 codegen.activate_range(
                     s,
@@ -309,15 +322,7 @@ def codes_void(
     """Take a range of codes out of use; they scan as voided."""
     with _session() as s:
         b = brands.get_brand(s, brand)
-        bid, st, n = codegen.select_range(
-            s,
-            brand_id=b.id,
-            batch_id=batch,
-            start=start,
-            count=count,
-            first_code=first,
-            last_code=last,
-        )
+        bid, st, n = _selected(s, b.id, batch, start, count, first, last)
         r = codegen.void_range(
             s, brand_id=b.id, batch_id=bid, start_index=st, count=n, reason=reason, actor=_actor()
         )
