@@ -12,5 +12,5 @@ app: FastAPI = create_app()
 
 
 @app.post("/bench/bare")
-def bare(body: ConsumerScanIn) -> dict[str, str]:
+async def bare(body: ConsumerScanIn) -> dict[str, str]:
     return {"outcome": "thanks", "code": body.code}

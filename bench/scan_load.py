@@ -1,9 +1,15 @@
 """`make bench-scan`: consumer scans against a bare validated endpoint, same server, one run.
 
 Seeds a brand with a running campaign and fresh activated caps in a throw-away data dir, starts
-one uvicorn process serving bench/bare_app.py (the app plus `/bench/bare`), and drives it with
-locust (FastHttpUser, headless) in a second process: flat out against each endpoint for the
-throughput ratio, then the scan at a fixed rate below its peak for the latency percentiles.
+one uvicorn process serving bench/bare_app.py (the app plus `/bench/bare`) and the recorder in
+its own process, and drives the server with locust (FastHttpUser, headless) from a third:
+
+1. flat out against each endpoint: the throughput ratio;
+2. the scan at half the bare endpoint's peak, the load the goal names, with consumers arriving
+   independently (exponential gaps): its latency percentiles; then the bare endpoint at the
+   same rate, for the floor this machine sets.
+
+Every scan run gets caps of its own, so each scan claims and draws a fresh code.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 USERS = int(os.environ.get("BENCH_USERS", "32"))
-CODES = int(os.environ.get("BENCH_CODES_SEEDED", "80000"))
+CODES = int(os.environ.get("BENCH_CODES_SEEDED", "150000"))
 
 
 def _seed(caps: int, path: Path) -> None:
+    """A brand, a running campaign and `caps` activated caps, written to `path`, one a line."""
     import codegen
     from brands import service as brands
     from infra.db import session_scope
@@ -66,9 +74,36 @@ def _seed(caps: int, path: Path) -> None:
         path.write_text("\n".join(codegen.code_at(s, batch, i) for i in range(caps)))
 
 
+PIDS: dict[str, int] = {}  # server, recorder, redis: whose CPU time each run reports
+
+
+def _cpu(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def _slices(codes: Path, work: Path, n: int) -> list[Path]:
+    lines = codes.read_text().split()
+    size = len(lines) // n
+    paths = [work / f"codes-{i}.txt" for i in range(n)]
+    for i, path in enumerate(paths):
+        path.write_text("\n".join(lines[i * size : (i + 1) * size]))
+    return paths
+
+
 def _locust(
-    env: dict[str, str], path: str, codes: Path, csv_prefix: Path, users: int, rate: float = 0
+    env: dict[str, str],
+    path: str,
+    codes: Path,
+    csv_prefix: Path,
+    users: int,
+    rate: float = 0,
+    *,
+    seconds: int = SECONDS,
 ) -> dict[str, float]:
+    """One headless locust run; `rate` is requests a second per user (0: flat out). Also the
+    CPU time the server, the recorder and Redis spent per request during the run."""
+    before = {name: _cpu(pid) for name, pid in PIDS.items()}
     run_env = env | {
         "ONECODE_BENCH_CODES": str(codes),
         "ONECODE_BENCH_PATH": path,
@@ -87,7 +122,7 @@ def _locust(
             "-r",
             str(users),
             "-t",
-            f"{SECONDS}s",
+            f"{seconds}s",
             "--host",
             f"http://127.0.0.1:{PORT}",
             "--csv",
@@ -100,12 +135,18 @@ def _locust(
     )
     with open(f"{csv_prefix}_stats.csv") as fh:
         row = next(r for r in csv.DictReader(fh) if r["Name"] == path)
+    requests = max(1, int(row["Request Count"]))
+    cpu_us = {
+        f"{name}_cpu_us_per_request": round((_cpu(pid) - before[name]) / requests * 1e6)
+        for name, pid in PIDS.items()
+    }
     return {
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
         "per_second": round(float(row["Requests/s"])),
         "p50_ms": float(row["50%"]),
         "p99_ms": float(row["99%"]),
+        **cpu_us,
     }
 
 
@@ -141,6 +182,11 @@ def main() -> dict[str, Any]:
     recorder = subprocess.Popen(
         [sys.executable, "-m", "onecode.cli", "recorder"], env=env, stdout=subprocess.DEVNULL
     )
+    from infra.redis import get_redis
+
+    PIDS.update(
+        server=server.pid, recorder=recorder.pid, redis=int(get_redis().info()["process_id"])
+    )
     try:
         for _ in range(100):
             try:
@@ -148,12 +194,15 @@ def main() -> dict[str, Any]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        slices = iter(_slices(codes, work, 4))
+        _locust(env, "/v1/scan/consumer", next(slices), work / "warm-up", USERS, seconds=3)
         bare = _locust(env, "/bench/bare", codes, work / "bare", USERS)
-        scan = _locust(env, "/v1/scan/consumer", codes, work / "scan", USERS)
-        # Latency at a fixed load: half the scan's peak, spread over the same users.
-        rate = max(1.0, scan["per_second"] / 2 / USERS)
-        steady = _locust(env, "/v1/scan/consumer", codes, work / "steady", USERS, rate)
-        steady_bare = _locust(env, "/bench/bare", codes, work / "steady-bare", USERS, rate)
+        scan = _locust(env, "/v1/scan/consumer", next(slices), work / "scan", USERS)
+        rate = bare["per_second"] / 2  # the load at which the goal asks for the p99
+        steady = _locust(
+            env, "/v1/scan/consumer", next(slices), work / "steady", USERS, rate / USERS
+        )
+        steady_bare = _locust(env, "/bench/bare", codes, work / "steady-bare", USERS, rate / USERS)
     finally:
         for process in (server, recorder):
             process.terminate()
@@ -164,7 +213,8 @@ def main() -> dict[str, Any]:
         "bare_validated_endpoint_flat_out": bare,
         "consumer_scan_flat_out": scan,
         "ratio_scan_to_bare": round(scan["per_second"] / bare["per_second"], 2),
-        "consumer_scan_at_half_peak": steady,
+        "offered_rate_per_second": round(rate),
+        "consumer_scan_at_half_the_bare_peak": steady,
         "bare_endpoint_at_the_same_rate": steady_bare,
     }
 

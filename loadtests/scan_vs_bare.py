@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 _CODES = iter(open(os.environ["ONECODE_BENCH_CODES"]).read().split())  # noqa: SIM115
 _COUNTER = itertools.count()
@@ -14,9 +15,15 @@ _PATH = os.environ.get("ONECODE_BENCH_PATH", "/v1/scan/consumer")
 _RATE = float(os.environ.get("ONECODE_BENCH_USER_RATE", "0"))  # requests/s a user; 0: flat out
 
 
+def _poisson(user: FastHttpUser) -> float:
+    """Exponential gaps: consumers arrive independently. (With locust's constant_throughput
+    the users fire in step, and the bursts, not the server, set the latency we would see.)"""
+    return random.expovariate(_RATE)
+
+
 class Scanner(FastHttpUser):
     if _RATE:
-        wait_time = constant_throughput(_RATE)
+        wait_time = _poisson
 
     @task
     def scan(self) -> None:

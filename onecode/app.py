@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 import admin
@@ -20,17 +19,10 @@ from infra.logging import configure_logging, get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
 from infra.web import install_error_handlers
+from onecode.metrics import MetricsMiddleware
 from rewards import recorder
 
 log = get_logger(__name__)
-
-REQUESTS = Counter("onecode_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "onecode_http_request_seconds",
-    "HTTP request latency",
-    ["route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
-)
 
 DESCRIPTION = """
 onecode puts a unique, sealed code on every bottle, box and case, and pays the people who scan them.
@@ -73,17 +65,7 @@ def create_app() -> FastAPI:
     app.include_router(scan_api.router)
     app.include_router(admin.router)
 
-    @app.middleware("http")
-    async def _metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = route.path if isinstance(route, APIRoute) else "unmatched"
-        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        LATENCY.labels(name).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(MetricsMiddleware)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -8,6 +8,11 @@ end
 local field = ARGV[2]
 local previous = redis.call('HGET', KEYS[2], field)
 if previous then
+  -- Claimed before: by this consumer (a repeat) or by another (a signal for risk). Either
+  -- way the scan is recorded here, so that no answer costs a second round trip.
+  local first_openid = string.match(previous, '^(.*)|[^|]*|[^|]*|[^|]*$')
+  local outcome = first_openid == ARGV[3] and 'repeat' or 'already_claimed'
+  redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', outcome)
   return {'claimed', previous}
 end
 
@@ -29,14 +34,10 @@ for i = 0, 3 do
   left[i + 1] = limit < 0 and math.huge or (limit - count(KEYS[3 + i]))
 end
 
-local n = tonumber(ARGV[14])
-local tiers = {}
+local tiers = cjson.decode(ARGV[14])
+local n = #tiers
 for i = 1, n do
-  local base = 15 + (i - 1) * 7
-  tiers[i] = {key = ARGV[base + 1], cost = tonumber(ARGV[base + 2]),
-              p = tonumber(ARGV[base + 3]), max = tonumber(ARGV[base + 4]),
-              kind = ARGV[base + 5], points = ARGV[base + 6], extra = ARGV[base + 7],
-              counter = KEYS[9 + i]}
+  tiers[i].counter = KEYS[9 + i]
 end
 
 local function payable(t)
@@ -77,7 +78,7 @@ end
 if chosen and chosen.extra ~= '' then
   -- A voucher: its terms under its own key, for the store that redeems it (KEYS[10 + n]).
   local terms = cjson.decode(chosen.extra)
-  redis.call('SET', KEYS[10 + n], ARGV[15 + 7 * n + 1] .. '|' .. now .. '|' .. chosen.extra,
+  redis.call('SET', KEYS[10 + n], ARGV[16] .. '|' .. now .. '|' .. chosen.extra,
              'EX', terms.valid_days * 86400 + 7 * 86400)
 end
 local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15]

@@ -8,6 +8,7 @@ announces is on disk before the answer leaves.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +87,39 @@ def _limit(value: int | None) -> int:
     return -1 if value is None else value
 
 
+_encoded: dict[int, tuple[tuple[Tier, ...], str]] = {}
+
+
+def _tiers_arg(tiers: tuple[Tier, ...]) -> str:
+    """The tiers as one JSON argument, encoded once per tiers tuple rather than once a scan.
+
+    One argument instead of seven a tier: packing the command's arguments was the largest
+    Python cost of a scan. Keyed by identity (the snapshot holds its tuples); the entry keeps
+    its tuple alive, so an id cannot be reused while it is cached.
+    """
+    found = _encoded.get(id(tiers))
+    if found is not None and found[0] is tiers:
+        return found[1]
+    if len(_encoded) >= 4096:  # tiers lowered by risk are built per scan: keep the cache small
+        _encoded.clear()
+    arg = json.dumps(
+        [
+            {
+                "key": t.key,
+                "cost": t.cost_fen,
+                "p": t.probability,
+                "max": _limit(t.max_count),
+                "kind": t.kind,
+                "points": t.points,
+                "extra": t.voucher.model_dump_json() if t.voucher else "",
+            }
+            for t in tiers
+        ]
+    )
+    _encoded[id(tiers)] = (tiers, arg)
+    return arg
+
+
 def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     b, c = req.brand_id, req.campaign_id
     keys = [
@@ -115,24 +149,13 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         _limit(req.wins_total),
         DAY_KEY_TTL,
         req.scan_json,
-        len(req.tiers),
+        _tiers_arg(req.tiers),
         req.scan_id,
+        f"{c}|{req.region_code}|{int(req.held)}",  # a voucher's campaign, region, held
     ]
-    for t in req.tiers:  # ARGV[16…]: seven values a tier; the voucher's terms travel with it
-        extra = t.voucher.model_dump_json() if t.voucher else ""
-        args += [
-            t.key,
-            t.cost_fen,
-            repr(t.probability),
-            _limit(t.max_count),
-            t.kind,
-            t.points,
-            extra,
-        ]
-    args.append(f"{c}|{req.region_code}|{int(req.held)}")  # a voucher's campaign, region, held
     reply: list[bytes] = run_script(client, _SCRIPT, keys, args)
     status = reply[0].decode()
     if status == "claimed":
-        openid, tier, at, scan_id = reply[1].decode().split("|")
+        openid, tier, at, scan_id = reply[1].decode().rsplit("|", 3)  # "|" may be in an openid
         return ClaimResult("claimed", tier, openid, int(at), scan_id)
     return ClaimResult(status, reply[1].decode() if len(reply) > 1 else "")

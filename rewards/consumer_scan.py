@@ -217,10 +217,13 @@ def _claim(
         return ScanAnswer(s.scan_id, "limit_reached", s.code, batch.kind)
     if result.status == "claimed":
         first_at = datetime.fromtimestamp(result.first_at_ms / 1000, UTC)
+        # The script has recorded the scan as a repeat or as already claimed.
         if result.first_openid != s.request.openid:
             # Another consumer's code: a signal for risk (copied codes, collected caps).
-            return s.answer("already_claimed", batch.kind, first_scan_at=first_at)
-        s.answer("repeat", batch.kind)  # recorded; the consumer gets the first answer again
+            return ScanAnswer(
+                s.scan_id, "already_claimed", s.code, batch.kind, first_scan_at=first_at
+            )
+        # The same consumer again: the first answer again, not a second prize.
         return _won_or_thanks(s, batch, campaign.tiers + tiers, result.tier, first_at, repeat=True)
     first_at = datetime.fromtimestamp(s.now_ms / 1000, UTC)  # as the claim stored it
     return _won_or_thanks(s, batch, tiers, result.tier, first_at, held=held)

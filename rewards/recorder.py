@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.orm import Session
 
 from brands.models import Brand
 from infra.db import session_scope
@@ -45,19 +46,92 @@ def log_scan(brand_id: int, record: dict[str, Any], outcome: str) -> None:
     get_redis().xadd(events_key(brand_id), {"scan": json.dumps(record), "outcome": outcome})
 
 
-def _code_awarded(session: Any, r: dict[str, Any]) -> bool:
-    return (
-        session.scalar(
-            select(Award.id).where(
-                Award.code_batch_id == r["batch_id"], Award.code_serial == r["serial"]
-            )
-        )
-        is not None
-    )
-
-
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _record(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    """One stream entry: the scan record the API wrote, plus what the claim script added."""
+    record: dict[str, Any] = json.loads(fields[b"scan"])
+    record["outcome"] = fields[b"outcome"].decode()
+    record["tier"] = fields.get(b"tier", b"").decode()
+    record["kind"] = fields.get(b"kind", b"").decode()
+    record["cost"] = int(fields.get(b"cost", b"0"))
+    record["points"] = int(fields.get(b"points", b"0") or 0)
+    extra = fields.get(b"extra", b"")
+    record["details"] = json.loads(extra) if extra else None
+    return record
+
+
+def _scan_row(brand_id: int, r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "brand_id": brand_id,
+        "at": _at(r["at_ms"]),
+        "role": r["role"],
+        "code": r["code"],
+        "batch_id": r.get("batch_id"),
+        "serial": r.get("serial"),
+        "openid": r.get("openid", ""),
+        "device_id": r.get("device_id", ""),
+        "ip": r.get("ip", ""),
+        "latitude": r.get("lat"),
+        "longitude": r.get("lon"),
+        "region_code": r.get("region", ""),
+        "user_agent": r.get("ua", "")[:300],
+        "campaign_id": r.get("campaign_id"),
+        "outcome": r["outcome"],
+        "tier": r["tier"],
+        "amount_fen": r["cost"] if r["outcome"] == "won" else 0,
+    }
+
+
+def _new_awards(
+    session: Session, brand_id: int, wins: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Award rows for these wins, but never a second one for a code.
+
+    Redis forgetting a claim (a crash inside its fsync window) could award a code again; the
+    ledger refuses it here, and the unique constraint on (batch, serial) refuses it even from
+    a recorder racing this one.
+    """
+    pairs = [(r["batch_id"], r["serial"]) for r in wins]
+    taken = set()
+    if pairs:
+        taken = {
+            tuple(row)
+            for row in session.execute(
+                select(Award.code_batch_id, Award.code_serial).where(
+                    Award.brand_id == brand_id,
+                    tuple_(Award.code_batch_id, Award.code_serial).in_(pairs),
+                )
+            )
+        }
+    rows = []
+    for r, pair in zip(wins, pairs, strict=True):
+        if pair in taken:
+            log.error("second_award_for_code_refused", scan_id=r["id"], code=r["code"])
+            continue
+        taken.add(pair)
+        rows.append(
+            {
+                "id": r["id"],
+                "brand_id": brand_id,
+                "at": _at(r["at_ms"]),
+                "campaign_id": r["campaign_id"],
+                "region_code": r.get("award_region", ""),
+                "beneficiary": r["openid"],
+                "tier": r["tier"],
+                "kind": r["kind"],
+                "amount_fen": r["cost"],
+                "points": r["points"],
+                "details": r["details"],
+                "code_batch_id": r["batch_id"],
+                "code_serial": r["serial"],
+                "status": "held" if r.get("held") else "pending",
+            }
+        )
+    return rows
 
 
 def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
@@ -74,43 +148,14 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
         entries += items
     if not entries:
         return 0
+    records = {r["id"]: r for r in map(_record, (fields for _entry_id, fields in entries))}
     with session_scope() as session:
-        scans = {}
-        for _entry_id, fields in entries:
-            record = json.loads(fields[b"scan"])
-            record["outcome"] = fields[b"outcome"].decode()
-            record["tier"] = fields.get(b"tier", b"").decode()
-            record["kind"] = fields.get(b"kind", b"").decode()
-            record["cost"] = int(fields.get(b"cost", b"0"))
-            record["points"] = int(fields.get(b"points", b"0") or 0)
-            extra = fields.get(b"extra", b"")
-            record["details"] = json.loads(extra) if extra else None
-            scans[record["id"]] = record
-        known = set(session.scalars(select(ScanRecord.id).where(ScanRecord.id.in_(scans))))
-        for scan_id, r in scans.items():
-            if scan_id in known:
-                continue
-            session.add(
-                ScanRecord(
-                    id=scan_id,
-                    brand_id=brand_id,
-                    at=_at(r["at_ms"]),
-                    role=r["role"],
-                    code=r["code"],
-                    batch_id=r.get("batch_id"),
-                    serial=r.get("serial"),
-                    openid=r.get("openid", ""),
-                    device_id=r.get("device_id", ""),
-                    ip=r.get("ip", ""),
-                    latitude=r.get("lat"),
-                    longitude=r.get("lon"),
-                    region_code=r.get("region", ""),
-                    user_agent=r.get("ua", "")[:300],
-                    campaign_id=r.get("campaign_id"),
-                    outcome=r["outcome"],
-                    tier=r["tier"],
-                )
-            )
+        known = set(session.scalars(select(ScanRecord.id).where(ScanRecord.id.in_(records))))
+        fresh = [r for scan_id, r in records.items() if scan_id not in known]
+        if fresh:
+            # Bulk inserts (executemany): a row costs tens of microseconds, not a flush each.
+            session.execute(insert(ScanRecord), [_scan_row(brand_id, r) for r in fresh])
+        for r in fresh:
             if r["outcome"] in ("won", "thanks"):  # the cap was claimed: its guide earns
                 guides.bonus_for_claim(
                     session,
@@ -118,33 +163,12 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                     campaign_id=r["campaign_id"],
                     cap_batch_id=r["batch_id"],
                     cap_serial=r["serial"],
-                    claim_id=scan_id,
+                    claim_id=r["id"],
                     at=_at(r["at_ms"]),
                 )
-            if r["outcome"] == "won":
-                if _code_awarded(session, r):
-                    # Redis forgot this code's claim and awarded it again: the ledger refuses.
-                    log.error("second_award_for_code_refused", scan_id=scan_id, code=r["code"])
-                    continue
-                session.add(
-                    Award(
-                        id=scan_id,
-                        brand_id=brand_id,
-                        at=_at(r["at_ms"]),
-                        campaign_id=r["campaign_id"],
-                        region_code=r.get("award_region", ""),
-                        beneficiary=r["openid"],
-                        tier=r["tier"],
-                        kind=r["kind"],
-                        amount_fen=r["cost"],
-                        points=r["points"],
-                        details=r["details"],
-                        code_batch_id=r["batch_id"],
-                        code_serial=r["serial"],
-                        status="held" if r.get("held") else "pending",
-                    )
-                )
-                session.flush()  # two wins of one code in this very batch: the second is refused
+        awards = _new_awards(session, brand_id, [r for r in fresh if r["outcome"] == "won"])
+        if awards:
+            session.execute(insert(Award), awards)
     ids = [entry_id for entry_id, _ in entries]
     client.xack(key, GROUP, *ids)
     client.xdel(key, *ids)

@@ -92,7 +92,7 @@ class ConsumerScanOut(BaseModel):
         404: {"model": ErrorResponse, "description": "CODE_NOT_FOUND."},
     },
 )
-def consumer_scan_endpoint(
+async def consumer_scan_endpoint(
     body: ConsumerScanIn,
     request: Request,
     user_agent: Annotated[str, Header()] = "",

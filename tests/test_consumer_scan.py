@@ -96,10 +96,23 @@ def test_win_then_the_same_answer_then_claimed_for_others(brand: BrandCtx) -> No
     )
     again = _scan(brand, batch, 0, "alice")
     assert (again.outcome, again.prize, again.repeat) == ("won", first.prize, True)
-    other = _scan(brand, batch, 0, "bob")
+    other = _scan(brand, batch, 0, "bob|x|1|y")  # a "|" in an openid confuses nothing
     assert other.outcome == "already_claimed"
     assert other.first_scan_at == SHANGHAI_NOON
+    assert _scan(brand, batch, 0, "bob|x|1|y").outcome == "already_claimed"
     assert spent_fen(brand.id, _campaign_id(brand)) == 188
+    while recorder.drain(brand.id):
+        pass
+    with session_scope() as s:
+        recorded = s.execute(
+            select(ScanRecord.openid, ScanRecord.outcome).where(ScanRecord.brand_id == brand.id)
+        ).all()
+    assert sorted(map(tuple, recorded)) == [
+        ("alice", "repeat"),
+        ("alice", "won"),
+        ("bob|x|1|y", "already_claimed"),
+        ("bob|x|1|y", "already_claimed"),
+    ]
 
 
 def test_each_refusal_has_its_outcome(brand: BrandCtx) -> None:

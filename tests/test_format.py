@@ -33,14 +33,18 @@ def test_insertions_and_deletions_are_not_codes(
     assert fmt.normalize(code[:i] + data.draw(st.sampled_from(fmt.ALPHABET)) + code[i:]) is None
 
 
-@settings(max_examples=60)
+@settings(max_examples=200)
 @given(key_id=key_ids, body=bodies)
-def test_most_adjacent_swaps_are_caught(key_id: str, body: int) -> None:
+def test_adjacent_swaps_are_caught_but_for_luhns_one_blind_pair(key_id: str, body: int) -> None:
     code = fmt.assemble(key_id, body)
-    swaps = [code[:i] + code[i + 1] + code[i] + code[i + 2 :] for i in range(fmt.CODE_LENGTH - 1)]
-    caught = sum(1 for s in swaps if s == code or fmt.split(s) is None)
-    # Luhn mod N misses only swaps of one particular pair of values.
-    assert caught >= fmt.CODE_LENGTH - 3
+    # Luhn mod N cannot see a swap of the values 0 and N-1 (as 09 <-> 90 in base 10); every
+    # other adjacent swap of two different characters must fail the check.
+    blind = {fmt.ALPHABET[0], fmt.ALPHABET[-1]}
+    for i in range(fmt.CODE_LENGTH - 1):
+        pair = {code[i], code[i + 1]}
+        if len(pair) == 1 or pair == blind:
+            continue
+        assert fmt.split(code[:i] + code[i + 1] + code[i] + code[i + 2 :]) is None, i
 
 
 def test_normalize_reads_what_people_type() -> None:

@@ -74,3 +74,16 @@ def test_the_ledger_refuses_a_second_award_when_redis_forgets_a_claim(brand: Bra
         count = s.scalar(select(func.count()).select_from(Award).where(Award.brand_id == brand.id))
     assert list(awards) == ["first"]  # …but the ledger pays it once
     assert count == 1
+
+    # Both wins of one code in the same drained chunk: the first in the stream is kept.
+    assert _scan(brand, batch, 1, "early").outcome == "won"
+    get_redis().delete(brand_key(brand.id, "claims", batch))
+    assert _scan(brand, batch, 1, "late").outcome == "won"
+    assert recorder.drain(brand.id) == 2
+    with session_scope() as s:
+        awarded = s.scalars(
+            select(Award.beneficiary).where(
+                Award.brand_id == brand.id, Award.beneficiary.in_(["early", "late"])
+            )
+        ).all()
+    assert list(awarded) == ["early"]
