@@ -34,10 +34,13 @@ lint: install
 test: lint
 	$(BIN)/pytest -q
 
+# Print files, verification and storage (bench/out/results.json), then the consumer scan
+# against a bare validated endpoint (bench/out/scan.json); docs/benchmarks.md explains both.
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.scan_load
 
-# The consumer scan against a bare validated endpoint on one server (issue 3; not yet conclusive).
+# The consumer scan part alone.
 bench-scan: install
 	$(BIN)/python -m bench.scan_load
 

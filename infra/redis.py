@@ -55,7 +55,12 @@ def _configured_redis() -> redis.Redis:
     settings = get_settings()
     # A thread that finds every connection busy waits for one instead of failing, as it would
     # with redis-py's default pool (at most 100 connections, then MaxConnectionsError).
-    limits = {"max_connections": settings.redis_max_connections, "timeout": 10}
+    limits = {
+        "max_connections": settings.redis_max_connections,
+        "timeout": 10,
+        "socket_timeout": settings.redis_timeout,
+        "socket_connect_timeout": settings.redis_timeout,
+    }
     if settings.redis_url:
         return redis.Redis(
             connection_pool=redis.BlockingConnectionPool.from_url(settings.redis_url, **limits)

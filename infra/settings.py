@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         "data_dir/redis.rdb.",
     )
     redis_max_connections: int = Field(default=256, ge=1, description="Per process.")
+    redis_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a Redis connect or command may take; then the request answers "
+        "503 SERVICE_UNAVAILABLE instead of hanging (the consumer scan runs on the event loop).",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="Base64 of 32 random bytes that wraps every brand's code key. Unset: read or "

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+import redis
+import sqlalchemy.exc
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -64,6 +66,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(redis.ConnectionError)
+    @app.exception_handler(redis.TimeoutError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # A store the request needs is down or too slow: nothing was decided, try again.
+        log.error("store_unavailable", path=request.url.path, error=type(exc).__name__)
+        response = _error(
+            503, "SERVICE_UNAVAILABLE", "a backing service did not answer; retry shortly"
+        )
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -74,21 +74,21 @@ def record_sale(
 def bonus_for_claim(
     session: Session,
     *,
-    brand_id: int,
-    campaign_id: int,
+    campaign: Campaign,
     cap_batch_id: int,
     cap_serial: int,
     claim_id: str,
     at: datetime,
 ) -> Award | None:
-    """The guide's bonus for a claimed cap, if a guide sold its bottle and budget allows.
+    """The guide's bonus for a cap claimed in `campaign`, if a guide sold its bottle and the
+    budget allows.
 
     Called by the recorder for each claim; the award id is derived from the claim, so running
     this twice for one claim pays once.
     """
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.guide_bonus_fen <= 0:
+    if campaign.guide_bonus_fen <= 0:
         return None
+    brand_id = campaign.brand_id
     cap_batch = codegen.get_batch(session, brand_id=brand_id, batch_id=cap_batch_id)
     bottle = parent_of(session, batch=cap_batch, serial=cap_serial)
     if bottle is None:

@@ -92,6 +92,11 @@ class ConsumerScanOut(BaseModel):
         404: {"model": ErrorResponse, "description": "CODE_NOT_FOUND."},
     },
 )
+# `async def` on purpose, unlike the endpoints that use the database: the scan's only I/O is one
+# Redis round trip, bounded by ONECODE_REDIS_TIMEOUT, so it runs on the event loop. A plain `def`
+# would hop to the thread pool and back, which cost more CPU than the scan itself (measured in
+# docs/benchmarks.md). The rare database reads (a snapshot reload after a configuration change,
+# a key id this process has not seen) hold the loop for a few milliseconds.
 async def consumer_scan_endpoint(
     body: ConsumerScanIn,
     request: Request,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+import redis
 from fastapi.testclient import TestClient
 
 import codegen
 from brands import service as brands
 from codegen import format as fmt
 from infra.db import session_scope
+from rewards import consumer_scan
 from tests.conftest import BrandCtx, auth
 from tests.helpers import code, issue
 
@@ -113,3 +116,18 @@ def test_campaign_admin_and_audit(client: TestClient, brand: BrandCtx) -> None:
     r = client.put("/v1/admin/campaigns/summer", json=changed, headers=auth(brand.finance_token))
     assert r.status_code == 403
     assert client.get("/v1/admin/campaigns/nope", headers=h).status_code == 404
+
+
+def test_redis_down_answers_503_and_claims_nothing(
+    client: TestClient, brand: BrandCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _running(client, brand)
+    body = {"code": code(brand.id, batch, 2), "openid": "o-1"}
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(consumer_scan, "get_redis", lambda: dead)
+    r = client.post("/v1/scan/consumer", json=body)
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert r.headers["retry-after"] == "2"
+    monkeypatch.undo()
+    assert client.post("/v1/scan/consumer", json=body).json()["outcome"] == "won"  # unclaimed
