@@ -4,14 +4,20 @@ from infra.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthoriz
 
 
 class BrandNotFound(NotFound):
+    """No brand with this slug."""
+
     code = "BRAND_NOT_FOUND"
 
 
 class BrandExists(Conflict):
+    """A brand with this slug exists already."""
+
     code = "BRAND_EXISTS"
 
 
 class InvalidScanUrl(InvalidInput):
+    """The brand's scan URL must be https with a host name and no path."""
+
     code = "INVALID_SCAN_URL"
 
 
@@ -22,8 +28,12 @@ class UnknownReference(InvalidInput):
 
 
 class InvalidToken(Unauthorized):
+    """No token, or an unknown, expired or revoked one. Sign in again."""
+
     code = "INVALID_TOKEN"
 
 
 class RoleRequired(Forbidden):
+    """The caller's role may not do this (details name the roles that may)."""
+
     code = "ROLE_REQUIRED"

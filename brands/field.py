@@ -26,10 +26,14 @@ _INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class InvalidInvite(InvalidInput):
+    """The invite code is unknown, used up or expired."""
+
     code = "INVALID_INVITE"
 
 
 class AlreadyRegistered(Conflict):
+    """This WeChat account already has a field account in the brand."""
+
     code = "ALREADY_REGISTERED"
 
 

@@ -30,49 +30,73 @@ class CodeNotFound(NotFound):
 
 
 class BatchNotFound(NotFound):
+    """No batch with this id in the brand."""
+
     code = "BATCH_NOT_FOUND"
 
 
 class RangeOutsideBatch(InvalidInput):
+    """The range asked for goes past the batch's first or last code."""
+
     code = "RANGE_OUTSIDE_BATCH"
 
 
 class ActivationConflict(Conflict):
+    """Part of the range is already activated with another binding."""
+
     code = "ACTIVATION_CONFLICT"
 
 
 class CodeVoided(Conflict):
+    """The code is voided: it was printed but must never be honoured."""
+
     code = "CODE_VOIDED"
 
 
 class InvalidPacking(InvalidInput):
+    """A packing link is not parent-above-child (e.g. a cap into a pallet) or repeats a code."""
+
     code = "INVALID_PACKING"
 
 
 class PackingConflict(Conflict):
+    """A child is already packed into another parent; unpack it first."""
+
     code = "PACKING_CONFLICT"
 
 
 class UnknownParent(InvalidInput):
+    """The parent code named by a packing link was never issued."""
+
     code = "UNKNOWN_PARENT"
 
 
 class KeySpaceExhausted(Conflict):
+    """The brand's key has no serials left; rotate the key to issue more."""
+
     code = "KEY_SPACE_EXHAUSTED"
 
 
 class MasterKeyMismatch(OnecodeError):
+    """The configured master key cannot unwrap the brand keys: the operator set the wrong key."""
+
     code = "MASTER_KEY_MISMATCH"
     status = 500
 
 
 class ExportNotFound(NotFound):
+    """No print-file export with this id in the brand."""
+
     code = "EXPORT_NOT_FOUND"
 
 
 class ExportNotReady(Conflict):
+    """The print files are still being written; follow the export's progress."""
+
     code = "EXPORT_NOT_READY"
 
 
 class DownloadLimitReached(Conflict):
+    """This print file was downloaded as often as allowed; make a new export."""
+
     code = "DOWNLOAD_LIMIT_REACHED"

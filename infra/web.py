@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra.db import session_scope
-from infra.errors import OnecodeError
+from infra.errors import (
+    InternalError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    OnecodeError,
+    ServiceUnavailable,
+    meaning,
+)
 from infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -43,6 +51,32 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def error_responses(*errors: type[OnecodeError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the errors an endpoint can answer: per HTTP status, each code
+    with its meaning and an example body. INVALID_REQUEST and SERVICE_UNAVAILABLE are added to
+    every endpoint, since any request can be malformed and any store can be down."""
+    by_status: dict[int, list[type[OnecodeError]]] = {}
+    every: tuple[type[OnecodeError], ...] = (*errors, InvalidRequest, ServiceUnavailable)
+    for cls in every:
+        if cls not in by_status.setdefault(cls.status, []):
+            by_status[cls.status].append(cls)
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, classes in sorted(by_status.items()):
+        examples = {
+            cls.code: {
+                "summary": meaning(cls).split(". ")[0].rstrip("."),
+                "value": {"error": {"code": cls.code, "message": meaning(cls), "details": {}}},
+            }
+            for cls in classes
+        }
+        responses[status] = {
+            "model": ErrorResponse,
+            "description": "; ".join(f"`{cls.code}`: {meaning(cls)}" for cls in classes),
+            "content": {"application/json": {"examples": examples}},
+        }
+    return responses
+
+
 def _error(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> JSONResponse:
@@ -60,11 +94,12 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
-        return _error(422, "INVALID_REQUEST", "the request is not valid", {"problems": problems})
+        return _error(422, InvalidRequest.code, "the request is not valid", {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        known = {404: NotFound.code, 405: MethodNotAllowed.code}
+        code = known.get(exc.status_code, "HTTP_ERROR")
         return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(redis.ConnectionError)
@@ -74,7 +109,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # A store the request needs is down or too slow: nothing was decided, try again.
         log.error("store_unavailable", path=request.url.path, error=type(exc).__name__)
         response = _error(
-            503, "SERVICE_UNAVAILABLE", "a backing service did not answer; retry shortly"
+            503, ServiceUnavailable.code, "a backing service did not answer; retry shortly"
         )
         response.headers["Retry-After"] = "2"
         return response
@@ -82,4 +117,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        return _error(500, "INTERNAL_ERROR", "something went wrong on our side; it was logged")
+        return _error(500, InternalError.code, "something went wrong on our side; it was logged")

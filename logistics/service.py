@@ -72,10 +72,14 @@ def authenticate(session: Session, token: str) -> DevicePrincipal:
 
 
 class NotShippable(InvalidInput):
+    """Only case and pallet codes can be shipped or received by a PDA."""
+
     code = "NOT_A_CASE_OR_PALLET"
 
 
 class NotActive(InvalidInput):
+    """The code was never activated, or was voided, so it cannot move through the channel."""
+
     code = "CODE_NOT_ACTIVE"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 import admin
 import scan_api
 from infra.db import get_engine
+from infra.errors import catalogue, meaning
 from infra.logging import configure_logging, get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
@@ -27,11 +28,24 @@ log = get_logger(__name__)
 DESCRIPTION = """
 onecode puts a unique, sealed code on every bottle, box and case, and pays the people who scan them.
 
-* **scan**: public endpoints the mini-program and WeChat scans call.
-* **admin**: brand staff endpoints; send `Authorization: Bearer <token>`
+## Who calls what
+
+* **scan** (no credential): the consumer mini-program scans the code under a cap
+  (`POST /v1/scan/consumer`); anyone may verify a code (`GET /v1/codes/{code}/verify`), and a
+  printed QR leads to `GET /c/{code}`. Codes may be sent as the 19-character code or the whole
+  scanned URL; dashes, spaces and case are ignored.
+* **field**: store owners and guides. A store signs up once with an invite code
+  (`POST /v1/store/register`) and gets a field token; guides and salespeople get theirs from
+  the brand's admin. Send `Authorization: Bearer <field token>`.
+* **dealer**: PDAs upload cases and pallets scanned in and out (`POST /v1/dealer/uploads`) with
+  `Authorization: Bearer <PDA credential>` from the admin.
+* **admin**: brand staff; `Authorization: Bearer <token>`
   (`onecode brand token --brand SLUG --user NAME`).
 
-Every error is `{"error": {"code", "message", "details"}}`; program against `code`, which is stable.
+Money is always in integer fen (1 yuan = 100 fen). Times are UTC, ISO 8601.
+
+Every error is `{"error": {"code", "message", "details"}}`; program against `code`, which is
+stable, never against `message`. A 503 means nothing was decided: retry after `Retry-After`.
 """
 
 
@@ -52,12 +66,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread.join(timeout=5)
 
 
+def _error_table() -> str:
+    rows = [f"| `{cls.code}` | {cls.status} | {meaning(cls)} |" for cls in catalogue()]
+    return "\n".join(
+        ["## Error codes", "", "| code | HTTP status | meaning |", "|---|---|---|", *rows, ""]
+    )
+
+
 def create_app() -> FastAPI:
     configure_logging()
     app = FastAPI(
         title="onecode",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION + "\n" + _error_table(),
         generate_unique_id_function=_operation_id,
         lifespan=_lifespan,
     )

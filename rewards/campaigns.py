@@ -21,10 +21,14 @@ from rewards.prizes import PrizeTable
 
 
 class CampaignNotFound(NotFound):
+    """No campaign with this slug in the brand."""
+
     code = "CAMPAIGN_NOT_FOUND"
 
 
 class CampaignExists(Conflict):
+    """The brand already has a campaign with this slug."""
+
     code = "CAMPAIGN_EXISTS"
 
 

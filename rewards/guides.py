@@ -22,14 +22,20 @@ from rewards.models import Award, Campaign, GuideSale
 
 
 class NotABottleCode(InvalidInput):
+    """A guide sale needs a bottle's outer code; this is another kind of code."""
+
     code = "NOT_A_BOTTLE_CODE"
 
 
 class BottleNotActive(Conflict):
+    """The bottle code was never activated, or was voided: it is not on sale."""
+
     code = "BOTTLE_NOT_ACTIVE"
 
 
 class BottleSoldByAnother(Conflict):
+    """Another guide recorded the sale of this bottle first."""
+
     code = "BOTTLE_SOLD_BY_ANOTHER_GUIDE"
 
 

@@ -20,14 +20,20 @@ from rewards.models import Award, Campaign, CaseOpening
 
 
 class NotACaseCode(InvalidInput):
+    """Opening a case needs a case code; this is another kind of code."""
+
     code = "NOT_A_CASE_CODE"
 
 
 class CaseNotActive(Conflict):
+    """The case code was never activated, or was voided."""
+
     code = "CASE_NOT_ACTIVE"
 
 
 class CaseOpenedElsewhere(Conflict):
+    """Another store scanned this case open first; a case rewards one store once."""
+
     code = "CASE_OPENED_BY_ANOTHER_STORE"
 
 

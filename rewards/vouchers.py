@@ -25,26 +25,38 @@ _ID = re.compile(r"(?:.*/V/)?([0-9a-f]{32})/?$", re.IGNORECASE)
 
 
 class VoucherMalformed(InvalidInput):
+    """The voucher text is not a voucher id or voucher URL."""
+
     code = "VOUCHER_MALFORMED"
 
 
 class VoucherNotFound(NotFound):
+    """No voucher with this id was won in this brand, or it expired long ago."""
+
     code = "VOUCHER_NOT_FOUND"
 
 
 class VoucherExpired(Conflict):
+    """The voucher's validity period is over; it can no longer be redeemed."""
+
     code = "VOUCHER_EXPIRED"
 
 
 class VoucherHeld(Conflict):
+    """The voucher was won in a scan held for review; it can be redeemed once staff release it."""
+
     code = "VOUCHER_HELD"
 
 
 class VoucherAlreadyRedeemed(Conflict):
+    """The voucher was redeemed before (details say when and where); it pays once."""
+
     code = "VOUCHER_ALREADY_REDEEMED"
 
 
 class StoreNotParticipating(Forbidden):
+    """This store is not in the voucher's campaign (its regions or its store list)."""
+
     code = "STORE_NOT_PARTICIPATING"
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from codegen.errors import CodeNotGenuine
-from infra.web import ErrorResponse
+from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
+from infra.web import error_responses
 from rewards import consumer_scan
 
 router = APIRouter(tags=["scan"])
@@ -34,69 +34,161 @@ Outcome = Literal[
 
 
 class ConsumerScanIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "HTTPS://QR.DEMO-BEER.CN/C/2A9Y42AR4WY0HBHE4TS",
+                    "openid": "oQm9x5AbCdEfGhIjKlMnOpQrStUv",
+                    "device_id": "a1b2c3d4e5f6",
+                    "latitude": 23.1291,
+                    "longitude": 113.2644,
+                    "region_code": "440106",
+                }
+            ]
+        }
+    )
+
     code: str = Field(
         max_length=200,
-        description="The code, or the whole scanned URL.",
-        examples=["HTTPS://QR.DEMO-BEER.CN/C/2A9Y42AR4WY0HBHE4TS"],
+        description="What the camera read: the whole scanned URL, or the 19-character code "
+        "(dashes, spaces and case are ignored).",
+        examples=["HTTPS://QR.DEMO-BEER.CN/C/2A9Y42AR4WY0HBHE4TS", "2A9Y-42AR-4WY0-HBHE-4TS"],
     )
-    openid: str = Field(min_length=1, max_length=64, description="The consumer's WeChat openid.")
-    device_id: str = Field("", max_length=128)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
+    openid: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The consumer's WeChat openid in the brand's mini-program; prizes, limits "
+        "and repeat answers are per openid.",
+        examples=["oQm9x5AbCdEfGhIjKlMnOpQrStUv"],
+    )
+    device_id: str = Field(
+        "",
+        max_length=128,
+        description="A stable id of the phone as the mini-program sees it (for risk).",
+        examples=["a1b2c3d4e5f6"],
+    )
+    latitude: float | None = Field(
+        None, ge=-90, le=90, description="GCJ-02 latitude from wx.getLocation, if granted."
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, description="GCJ-02 longitude from wx.getLocation, if granted."
+    )
     region_code: str = Field(
         "",
         max_length=12,
         pattern=r"^[0-9]*$",
-        description="Administrative code of where the scan is (e.g. 440106), if the client knows.",
+        description="Administrative division code of where the scan is (e.g. 440106 for "
+        "Tianhe, Guangzhou), if the client knows it. Campaigns limited to regions need it.",
+        examples=["440106"],
     )
 
 
 class VoucherOut(BaseModel):
-    product_sku: str
-    pay_fen: int
-    subsidy_fen: int
-    valid_days: int
+    product_sku: str = Field(description="The product the voucher buys.", examples=["LAGER-500"])
+    pay_fen: int = Field(description="What the consumer pays at the store, in fen.", examples=[100])
+    subsidy_fen: int = Field(
+        description="What the brand pays the store for it, in fen.", examples=[500]
+    )
+    valid_days: int = Field(description="Days the voucher stays valid after the scan.")
 
 
 class PrizeOut(BaseModel):
-    tier: str = Field(description="The prize tier's key, e.g. 'cash-888'.")
-    kind: Literal["cash", "points", "voucher"]
-    amount_fen: int = Field(description="Red packet amount in fen (cash prizes).")
-    points: int
-    voucher: VoucherOut | None = None
+    tier: str = Field(description="The prize tier's key, e.g. 'cash-888'.", examples=["cash-188"])
+    kind: Literal["cash", "points", "voucher"] = Field(
+        description="`cash`: a red packet; `points`: loyalty points; `voucher`: an N-yuan "
+        "exchange voucher (its id is the answer's `scan_id`)."
+    )
+    amount_fen: int = Field(description="Red packet amount in fen (cash prizes; else 0).")
+    points: int = Field(description="Points won (points prizes; else 0).")
+    voucher: VoucherOut | None = Field(None, description="The voucher's terms (voucher prizes).")
 
 
 class ConsumerScanOut(BaseModel):
-    scan_id: str
-    outcome: Outcome = Field(description="What happened; see the list of outcomes in the docs.")
-    genuine: bool
-    code: str = ""
-    kind: str = ""
-    prize: PrizeOut | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scan_id": "5f0c9d3e8a7b4c21b9e0d6f1a2b3c4d5",
+                    "outcome": "won",
+                    "genuine": True,
+                    "code": "2A9Y42AR4WY0HBHE4TS",
+                    "kind": "cap",
+                    "prize": {
+                        "tier": "cash-188",
+                        "kind": "cash",
+                        "amount_fen": 188,
+                        "points": 0,
+                        "voucher": None,
+                    },
+                    "repeat": False,
+                    "first_scan_at": "2026-11-23T04:00:00Z",
+                    "held": False,
+                },
+                {
+                    "scan_id": "0d6f1a2b3c4d55f0c9d3e8a7b4c21b9e",
+                    "outcome": "already_claimed",
+                    "genuine": True,
+                    "code": "2A9Y42AR4WY0HBHE4TS",
+                    "kind": "cap",
+                    "prize": None,
+                    "repeat": False,
+                    "first_scan_at": "2026-11-23T04:00:00Z",
+                    "held": False,
+                },
+                {
+                    "scan_id": "",
+                    "outcome": "not_genuine",
+                    "genuine": False,
+                    "code": "",
+                    "kind": "",
+                    "prize": None,
+                    "repeat": False,
+                    "first_scan_at": None,
+                    "held": False,
+                },
+            ]
+        }
+    )
+
+    scan_id: str = Field(
+        description="This scan's id (32 hex characters). For a voucher prize it is also the "
+        "voucher's id: show it as a QR for the store to redeem."
+    )
+    outcome: Outcome = Field(
+        description="What happened: `won` (see `prize`), `thanks` (no prize this time), "
+        "`already_claimed` (another consumer claimed this cap first; `first_scan_at` says "
+        "when), `not_activated`, `voided`, `not_a_cap_code` (an outer or case code: scan the "
+        "code under the cap), `no_campaign`, `campaign_not_running`, `campaign_over`, "
+        "`region_not_in_campaign`, `limit_reached` (this consumer's wins per day or campaign), "
+        "`blocked`, `challenge` (verify the user, then scan again), `not_genuine` (a forgery)."
+    )
+    genuine: bool = Field(description="The code was sealed by the brand (anti-counterfeit).")
+    code: str = Field("", description="The code, normalized (19 characters).")
+    kind: str = Field("", description="The code's kind: cap, bottle, box, case or pallet.")
+    prize: PrizeOut | None = Field(None, description="What was won (`won` only).")
     repeat: bool = Field(
         False,
         description="The same consumer scanned this code before: the "
         "answer is the first one again, not a second prize.",
     )
-    first_scan_at: datetime | None = Field(None, description="When the code was first claimed.")
+    first_scan_at: datetime | None = Field(
+        None,
+        description="When the code was first claimed (UTC): a genuine cap claimed long ago "
+        "by someone else may be a refilled bottle.",
+    )
     held: bool = Field(False, description="Won, but the payout waits for review.")
 
 
-@router.post(
-    "/v1/scan/consumer",
-    responses={
-        422: {
-            "model": ErrorResponse,
-            "description": "CODE_MALFORMED, CODE_CHECK_FAILED or INVALID_REQUEST.",
-        },
-        404: {"model": ErrorResponse, "description": "CODE_NOT_FOUND."},
-    },
-)
 # `async def` on purpose, unlike the endpoints that use the database: the scan's only I/O is one
 # Redis round trip, bounded by ONECODE_REDIS_TIMEOUT, so it runs on the event loop. A plain `def`
 # would hop to the thread pool and back, which cost more CPU than the scan itself (measured in
 # docs/benchmarks.md). The rare database reads (a snapshot reload after a configuration change,
 # a key id this process has not seen) hold the loop for a few milliseconds.
+@router.post(
+    "/v1/scan/consumer",
+    responses=error_responses(MalformedCode, CodeCheckFailed, CodeNotFound),
+)
 async def consumer_scan_endpoint(
     body: ConsumerScanIn,
     request: Request,

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from brands.errors import InvalidToken
-from infra.web import ErrorResponse, SessionDep
+from brands.errors import InvalidToken, UnknownReference
+from infra.errors import InvalidInput
+from infra.web import SessionDep, error_responses
 from logistics import service as logistics
 from logistics.service import DevicePrincipal
 
@@ -28,34 +29,66 @@ def device(
 
 
 class UploadIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "upload_id": "PDA07-20261123-0042",
+                    "direction": "out",
+                    "to_store": "S-7KQ2M3",
+                    "codes": [
+                        "9XK2M3Q4WY0HBHE4TSB",
+                        "HTTPS://QR.DEMO-BEER.CN/C/4TSB9XK2M3Q4WY0HBHE",
+                    ],
+                }
+            ]
+        }
+    )
+
     upload_id: str = Field(
         min_length=1,
         max_length=64,
         description="Chosen by the PDA; resending the same upload counts once.",
+        examples=["PDA07-20261123-0042"],
     )
-    direction: Literal["in", "out"]
-    to_store: str | None = Field(None, max_length=64, description="Store code (out).")
-    to_dealer: str | None = Field(None, max_length=64, description="Sub-dealer code (out).")
-    codes: list[str] = Field(min_length=1, max_length=logistics.MAX_UPLOAD)
+    direction: Literal["in", "out"] = Field(
+        description="`in`: received into the dealer's stock (入库); `out`: shipped to a store "
+        "or a sub-dealer (出库)."
+    )
+    to_store: str | None = Field(
+        None, max_length=64, description="Store code (out to a store).", examples=["S-7KQ2M3"]
+    )
+    to_dealer: str | None = Field(
+        None, max_length=64, description="Sub-dealer code (out to a dealer).", examples=["D-GZ-02"]
+    )
+    codes: list[str] = Field(
+        min_length=1,
+        max_length=logistics.MAX_UPLOAD,
+        description=f"Case and pallet codes or their URLs, 1 to {logistics.MAX_UPLOAD}.",
+        examples=[["9XK2M3Q4WY0HBHE4TSB", "HTTPS://QR.DEMO-BEER.CN/C/4TSB9XK2M3Q4WY0HBHE"]],
+    )
 
 
 class CodeResultOut(BaseModel):
-    code: str
-    status: Literal["ok", "duplicate", "error"]
+    code: str = Field(description="The code as sent.")
+    status: Literal["ok", "duplicate", "error"] = Field(
+        description="`ok`: recorded; `duplicate`: this upload had recorded it already (a "
+        "resend); `error`: refused, see `error`."
+    )
     error: str = Field("", description="The error code when status is error.")
-    message: str = ""
+    message: str = Field("", description="Why, for people; program against `error`.")
 
 
 class UploadOut(BaseModel):
-    ok: int
-    duplicate: int
-    error: int
-    results: list[CodeResultOut]
+    ok: int = Field(description="Codes recorded now.")
+    duplicate: int = Field(description="Codes this upload had recorded before.")
+    error: int = Field(description="Codes refused.")
+    results: list[CodeResultOut] = Field(description="One result per code, in order.")
 
 
 @router.post(
     "/v1/dealer/uploads",
-    responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=error_responses(InvalidToken, InvalidInput, UnknownReference),
 )
 def upload(
     body: UploadIn, session: SessionDep, who: Annotated[DevicePrincipal, Depends(device)]

@@ -11,23 +11,30 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from brands import field
-from brands.errors import InvalidToken
-from brands.field import FieldPrincipal
+from brands.errors import InvalidToken, RoleRequired
+from brands.field import AlreadyRegistered, FieldPrincipal, InvalidInvite
+from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
 from infra.errors import OnecodeError
-from infra.web import ErrorResponse, SessionDep
+from infra.web import SessionDep, error_responses
 from rewards import guides, recorder, stores, vouchers
+from rewards.guides import BottleNotActive, BottleSoldByAnother, NotABottleCode
+from rewards.stores import CaseNotActive, CaseOpenedElsewhere, NotACaseCode
+from rewards.vouchers import (
+    StoreNotParticipating,
+    VoucherAlreadyRedeemed,
+    VoucherExpired,
+    VoucherHeld,
+    VoucherMalformed,
+    VoucherNotFound,
+)
 
 router = APIRouter(tags=["field"])
 _bearer = HTTPBearer(auto_error=False, description="A field token from sign-up or the admin.")
-_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorResponse, "description": "INVALID_TOKEN."},
-    403: {"model": ErrorResponse, "description": "ROLE_REQUIRED, STORE_NOT_PARTICIPATING."},
-    409: {"model": ErrorResponse, "description": "A rule refused it; see the error code."},
-    422: {"model": ErrorResponse, "description": "Bad input; nothing changed."},
-}
+# What every scanned code can fail with before the endpoint's own rules.
+_CODE_ERRORS = (MalformedCode, CodeCheckFailed, CodeNotGenuine, CodeNotFound)
 
 
 def field_principal(
@@ -63,20 +70,58 @@ def _scan_logged(who: FieldPrincipal, request: Request, role: str, code: str) ->
 
 
 class StoreRegisterIn(BaseModel):
-    invite_code: str = Field(min_length=4, max_length=16, examples=["7KQ2M3XW"])
-    openid: str = Field(min_length=1, max_length=64, description="The owner's WeChat openid.")
-    store_name: str = Field(min_length=1, max_length=200)
-    region_code: str | None = Field(None, max_length=32, examples=["440106"])
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "invite_code": "7KQ2M3XW",
+                    "openid": "oStore9x5AbCdEfGhIjKlMnOpQr",
+                    "store_name": "天河烟酒店",
+                    "region_code": "440106",
+                    "latitude": 23.1353,
+                    "longitude": 113.3271,
+                }
+            ]
+        }
+    )
+
+    invite_code: str = Field(
+        min_length=4,
+        max_length=16,
+        description="The invite code a salesperson or dealer gave the store (its QR or text).",
+        examples=["7KQ2M3XW"],
+    )
+    openid: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The owner's WeChat openid.",
+        examples=["oStore9x5AbCdEfGhIjKlMnOpQr"],
+    )
+    store_name: str = Field(
+        min_length=1, max_length=200, description="As on the shop sign.", examples=["天河烟酒店"]
+    )
+    region_code: str | None = Field(
+        None,
+        max_length=32,
+        description="Administrative division code of the store's district.",
+        examples=["440106"],
+    )
+    latitude: float | None = Field(None, ge=-90, le=90, description="Store location (GCJ-02).")
+    longitude: float | None = Field(None, ge=-180, le=180, description="Store location (GCJ-02).")
 
 
 class StoreRegistered(BaseModel):
-    store_code: str
-    token: str = Field(description="The store owner's field token.")
+    store_code: str = Field(description="The store's code in the brand.", examples=["S-7KQ2M3"])
+    token: str = Field(
+        description="The store owner's field token: send it as `Authorization: Bearer <token>`."
+    )
 
 
-@router.post("/v1/store/register", status_code=201, responses=_ERRORS)
+@router.post(
+    "/v1/store/register",
+    status_code=201,
+    responses=error_responses(InvalidInvite, AlreadyRegistered),
+)
 def register_store(body: StoreRegisterIn, session: SessionDep) -> StoreRegistered:
     """A store signs up with an invite code from a salesperson or dealer (INVALID_INVITE,
     ALREADY_REGISTERED)."""
@@ -93,19 +138,42 @@ def register_store(body: StoreRegisterIn, session: SessionDep) -> StoreRegistere
 
 
 class RedeemIn(BaseModel):
-    voucher_code: str = Field(max_length=200, description="The voucher's code or QR URL.")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"voucher_code": "5f0c9d3e8a7b4c21b9e0d6f1a2b3c4d5"}]}
+    )
+
+    voucher_code: str = Field(
+        max_length=200,
+        description="The voucher's id (the consumer's winning `scan_id`) or its QR URL.",
+        examples=["5f0c9d3e8a7b4c21b9e0d6f1a2b3c4d5"],
+    )
 
 
 class RedeemOut(BaseModel):
-    voucher_id: str
+    voucher_id: str = Field(description="The voucher redeemed.")
     product_sku: str = Field(description="Hand the consumer one of these.")
-    pay_fen: int = Field(description="Take this much from the consumer.")
-    subsidy_fen: int = Field(description="What the brand owes the store for it.")
-    store_reward_kind: Literal["cash", "restock_coupon"] | None
-    store_reward_fen: int
+    pay_fen: int = Field(description="Take this much from the consumer, in fen.")
+    subsidy_fen: int = Field(description="What the brand owes the store for it, in fen.")
+    store_reward_kind: Literal["cash", "restock_coupon"] | None = Field(
+        description="The store's reward for redeeming: a cash red packet, a restock coupon "
+        "(补货券) redeemable with its dealer, or none."
+    )
+    store_reward_fen: int = Field(description="That reward's value in fen (0: none).")
 
 
-@router.post("/v1/store/redeem", responses=_ERRORS)
+@router.post(
+    "/v1/store/redeem",
+    responses=error_responses(
+        InvalidToken,
+        RoleRequired,
+        StoreNotParticipating,
+        VoucherMalformed,
+        VoucherNotFound,
+        VoucherExpired,
+        VoucherHeld,
+        VoucherAlreadyRedeemed,
+    ),
+)
 def redeem_voucher(
     body: RedeemIn, request: Request, session: SessionDep, who: FieldDep
 ) -> RedeemOut:
@@ -125,16 +193,34 @@ def redeem_voucher(
 
 
 class GuideSaleIn(BaseModel):
-    code: str = Field(max_length=200, description="The bottle's outer code or its URL.")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "HTTPS://QR.DEMO-BEER.CN/C/7M2K9QX4WY0HBHE4TSA"}]}
+    )
+
+    code: str = Field(
+        max_length=200,
+        description="The bottle's outer code or its URL.",
+        examples=["HTTPS://QR.DEMO-BEER.CN/C/7M2K9QX4WY0HBHE4TSA"],
+    )
 
 
 class GuideSaleOut(BaseModel):
-    code: str
-    product_sku: str
+    code: str = Field(description="The bottle code, normalized.")
+    product_sku: str = Field(description="The bottle's product.")
     repeat: bool = Field(description="This guide had recorded this sale already.")
 
 
-@router.post("/v1/guide/sale", responses=_ERRORS)
+@router.post(
+    "/v1/guide/sale",
+    responses=error_responses(
+        InvalidToken,
+        RoleRequired,
+        *_CODE_ERRORS,
+        NotABottleCode,
+        BottleNotActive,
+        BottleSoldByAnother,
+    ),
+)
 def guide_sale(
     body: GuideSaleIn, request: Request, session: SessionDep, who: FieldDep
 ) -> GuideSaleOut:
@@ -147,17 +233,30 @@ def guide_sale(
 
 
 class OpenCaseIn(BaseModel):
-    code: str = Field(max_length=200, description="The case code or its URL.")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "HTTPS://QR.DEMO-BEER.CN/C/9XK2M3Q4WY0HBHE4TSB"}]}
+    )
+
+    code: str = Field(
+        max_length=200,
+        description="The case code or its URL.",
+        examples=["HTTPS://QR.DEMO-BEER.CN/C/9XK2M3Q4WY0HBHE4TSB"],
+    )
 
 
 class OpenCaseOut(BaseModel):
-    code: str
-    product_sku: str
+    code: str = Field(description="The case code, normalized.")
+    product_sku: str = Field(description="The case's product.")
     reward_fen: int = Field(description="The store's open-case reward (0: none, or budget spent).")
     repeat: bool = Field(description="This store had opened this case already.")
 
 
-@router.post("/v1/store/open-case", responses=_ERRORS)
+@router.post(
+    "/v1/store/open-case",
+    responses=error_responses(
+        InvalidToken, RoleRequired, *_CODE_ERRORS, NotACaseCode, CaseNotActive, CaseOpenedElsewhere
+    ),
+)
 def open_case(
     body: OpenCaseIn, request: Request, session: SessionDep, who: FieldDep
 ) -> OpenCaseOut:

@@ -5,27 +5,46 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 import codegen
-from codegen.errors import CodeNotFound, CodeNotGenuine
-from infra.web import ErrorResponse, SessionDep
+from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
+from infra.web import SessionDep, error_responses
 
 router = APIRouter(tags=["scan"])
 
 
 class Verification(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "genuine": True,
+                    "reason": None,
+                    "code": "2A9Y42AR4WY0HBHE4TS",
+                    "kind": "cap",
+                    "state": "active",
+                    "product_sku": "LAGER-500",
+                    "product_name": "Lager 500ml",
+                    "lot": "L20261101",
+                    "production_date": "2026-11-01",
+                },
+                {"genuine": False, "reason": "CODE_NOT_GENUINE"},
+            ]
+        }
+    )
+
     genuine: bool = Field(description="False for a code no brand key sealed.")
     reason: str | None = Field(
         None, description="Why not genuine: CODE_NOT_GENUINE or CODE_NOT_FOUND."
     )
-    code: str | None = None
+    code: str | None = Field(None, description="The code, normalized (19 characters).")
     kind: str | None = Field(None, description="cap, bottle, box, case or pallet.")
     state: str | None = Field(None, description="blank (not activated), active or voided.")
-    product_sku: str | None = None
-    product_name: str | None = None
-    lot: str | None = None
-    production_date: date | None = None
+    product_sku: str | None = Field(None, description="The product it was activated for.")
+    product_name: str | None = Field(None, description="That product's name.")
+    lot: str | None = Field(None, description="Production lot, if the activation named one.")
+    production_date: date | None = Field(None, description="Production date, if given.")
 
 
 def _verify(code: str, session: SessionDep) -> Verification:
@@ -49,9 +68,7 @@ def _verify(code: str, session: SessionDep) -> Verification:
     )
 
 
-_ERRORS: dict[int | str, dict[str, object]] = {
-    422: {"model": ErrorResponse, "description": "CODE_MALFORMED or CODE_CHECK_FAILED (a typo)."}
-}
+_ERRORS = error_responses(MalformedCode, CodeCheckFailed)
 
 
 @router.get("/v1/codes/{code}/verify", responses=_ERRORS)
