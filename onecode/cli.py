@@ -544,52 +544,17 @@ def demo(
 
 
 def _print_examples(slug: str, host: str, port: int) -> None:
-    """Example scans a newcomer can paste, with codes of the demo brand in each state."""
-    base = f"http://{host}:{port}"
+    """Example calls a newcomer can paste, one per role (onecode/demo.py)."""
+    from onecode import demo as demo_examples
+
     with _session() as s:
-        b = brands.get_brand(s, slug)
-        caps = [x for x in codegen.list_batches(s, brand_id=b.id) if x.kind == "cap"]
-        if not caps:
-            return
-        picks = {}
-        for i in range(min(caps[0].count, 6000)):
-            info = codegen.state_of(s, caps[0], caps[0].first_serial + i)
-            if info.state == "active" and "fresh" not in picks:
-                picks["fresh"], picks["fresh2"] = info.code, codegen.code_at(s, caps[0], i + 1)
-                break
-        for i in (caps[0].count - 1, 7000):
-            if i < caps[0].count:
-                info = codegen.state_of(s, caps[0], caps[0].first_serial + i)
-                picks.setdefault(info.state, info.code)
-    post = f"curl -s -X POST {base}/v1/scan/consumer -H 'content-type: application/json' -d"
-
-    def scan(code: str, openid: str, region: str = "440106") -> str:
-        body = json.dumps(
-            {"code": f"{b.scan_base_url}/C/{code}", "openid": openid, "region_code": region}
-        )
-        return f"{post} '{body}'"
-
+        examples = demo_examples.examples(s, slug)
     out.print("\n[bold]Try it[/] (the server must be running):")
-    lines = [
-        ("a consumer in Guangzhou scans a fresh cap", scan(picks["fresh"], "demo-alice")),
-        (
-            "the same consumer again: the same answer, marked repeat",
-            scan(picks["fresh"], "demo-alice"),
-        ),
-        ("someone else scans that cap: already claimed", scan(picks["fresh"], "demo-bob")),
-        (
-            "a consumer in Hangzhou: the campaign's national prizes",
-            scan(picks["fresh2"], "demo-carol", "330106"),
-        ),
-    ]
-    if "blank" in picks:
-        lines.append(("a cap that was never activated", scan(picks["blank"], "demo-dave")))
-    if "voided" in picks:
-        lines.append(("a cap from a voided roll", scan(picks["voided"], "demo-dave")))
-    lines.append(("is a code genuine?", f"curl -s {base}/v1/codes/{picks['fresh']}/verify"))
-    for what, line in lines:
-        out.print(f"# {what}", soft_wrap=True)
-        out.print(line, soft_wrap=True, markup=False, highlight=False)
+    for example in examples:
+        out.print(f"# {example.what}", soft_wrap=True, markup=False)
+        out.print(
+            example.curl(f"http://{host}:{port}"), soft_wrap=True, markup=False, highlight=False
+        )
 
 
 def main() -> None:

@@ -223,14 +223,24 @@ def _claim(
             return ScanAnswer(
                 s.scan_id, "already_claimed", s.code, batch.kind, first_scan_at=first_at
             )
-        # The same consumer again: the first answer again, not a second prize.
-        return _won_or_thanks(s, batch, campaign.tiers + tiers, result.tier, first_at, repeat=True)
+        # The same consumer again: the first answer again, not a second prize; under the first
+        # scan's id, which is also the id of a voucher won then.
+        return _won_or_thanks(
+            s,
+            result.first_scan_id,
+            batch,
+            campaign.tiers + tiers,
+            result.tier,
+            first_at,
+            repeat=True,
+        )
     first_at = datetime.fromtimestamp(s.now_ms / 1000, UTC)  # as the claim stored it
-    return _won_or_thanks(s, batch, tiers, result.tier, first_at, held=held)
+    return _won_or_thanks(s, s.scan_id, batch, tiers, result.tier, first_at, held=held)
 
 
 def _won_or_thanks(
     s: _Scan,
+    scan_id: str,
     batch: BatchView,
     tiers: tuple[Tier, ...],
     tier_key: str,
@@ -241,7 +251,7 @@ def _won_or_thanks(
 ) -> ScanAnswer:
     prize = _prize(tiers, tier_key)
     return ScanAnswer(
-        s.scan_id,
+        scan_id,
         "won" if prize else "thanks",
         s.code,
         batch.kind,

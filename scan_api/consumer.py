@@ -152,8 +152,9 @@ class ConsumerScanOut(BaseModel):
     )
 
     scan_id: str = Field(
-        description="This scan's id (32 hex characters). For a voucher prize it is also the "
-        "voucher's id: show it as a QR for the store to redeem."
+        description="This scan's id (32 hex characters); a repeat answer carries the first "
+        "scan's. For a voucher prize it is also the voucher's id: show it as a QR for the "
+        "store to redeem."
     )
     outcome: Outcome = Field(
         description="What happened: `won` (see `prize`), `thanks` (no prize this time), "

@@ -118,6 +118,8 @@ def test_a_voucher_is_redeemed_once_and_rewards_the_store(
     w = _world(client, brand)
     token = _store(client, str(w["invite"]), "owner-1")["token"]
     voucher = _win_voucher(client, brand, int(w["caps"]), 0, "consumer-1")
+    # Scanning the cap again shows the same voucher, so the consumer can find it again.
+    assert _win_voucher(client, brand, int(w["caps"]), 0, "consumer-1") == voucher
     r = client.post(
         "/v1/store/redeem",
         json={"voucher_code": f"HTTPS://QR.EXAMPLE.CN/V/{voucher}"},

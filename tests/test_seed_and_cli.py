@@ -6,11 +6,15 @@ import uuid
 from pathlib import Path
 
 import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from infra.db import session_scope
 from onecode import seed as seeding
 from onecode.cli import app
+from rewards import recorder
+from rewards.models import Award
 from tests.helpers import info
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo.yaml"
@@ -167,3 +171,38 @@ def test_cli_help_explains_the_jobs() -> None:
         "lookup",
     ):
         assert command in r.output
+
+
+def test_every_demo_example_answers_as_labelled(tmp_path: Path, client: TestClient) -> None:
+    from onecode import demo
+
+    spec = seeding.load(_demo_spec(tmp_path))
+    with session_scope() as s:
+        report, _pending = seeding.apply(s, spec)
+    for run in (1, 2):  # a second run of the demo prints examples that still hold
+        with session_scope() as s:
+            examples = demo.examples(s, spec.brand.slug)
+        roles = {e.path.split("/")[2] for e in examples}
+        assert roles == {"codes", "guide", "scan", "store", "dealer"}, run
+        for e in examples:
+            headers = {"authorization": f"Bearer {e.token}"} if e.token else {}
+            r = client.request(e.method, e.path, json=e.body, headers=headers)
+            said = r.json().get("outcome") or str(r.status_code)
+            assert said in e.expect, (run, e.what, r.status_code, r.text)
+        shipped = next(e for e in examples if e.path == "/v1/dealer/uploads")
+        assert shipped.curl("http://h").startswith("curl -s -X POST -H 'content-type")
+    with session_scope() as s:
+        guide_awards = s.scalar(
+            select(func.count())
+            .select_from(Award)
+            .where(Award.brand_id == report.brand_id, Award.tier == "guide-bonus")
+        )
+    while recorder.drain(report.brand_id):
+        pass
+    with session_scope() as s:
+        after = s.scalar(
+            select(func.count())
+            .select_from(Award)
+            .where(Award.brand_id == report.brand_id, Award.tier == "guide-bonus")
+        )
+    assert (guide_awards, after) == (0, 1)  # the guide earned when the cap was claimed
