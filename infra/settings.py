@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         description="Write scan records behind in a thread of each API process; turn off when "
         "`onecode recorder` runs as its own process.",
     )
+    payout_provider_url: str | None = Field(
+        default=None,
+        description="Base URL of the payment provider (WeChat Pay, or `onecode sandbox`). "
+        "Unset: payouts wait in the ledger, unsent.",
+    )
+    payout_mch_id: str = Field(default="1900000001", description="Merchant id at the provider.")
+    payout_api_key: SecretStr = Field(
+        default=SecretStr("sandbox"), description="Merchant credential at the provider."
+    )
+    payout_timeout: float = Field(default=5.0, gt=0, description="Seconds per provider call.")
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

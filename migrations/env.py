@@ -9,6 +9,7 @@ from brands import models as _brands  # noqa: F401
 from codegen import models as _codegen  # noqa: F401
 from infra.db import Base, get_engine
 from logistics import models as _logistics  # noqa: F401
+from payouts import models as _payouts  # noqa: F401
 from rewards import models as _rewards  # noqa: F401
 
 target_metadata = Base.metadata

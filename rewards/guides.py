@@ -17,7 +17,7 @@ from codegen.codeinfo import state_of
 from codegen.packing import parent_of
 from infra.db import insert_once
 from infra.errors import Conflict, InvalidInput
-from rewards import budget
+from rewards import budget, payables
 from rewards.models import Award, Campaign, GuideSale
 
 
@@ -122,4 +122,5 @@ def bonus_for_claim(
     )
     session.add(award)
     sale.bonus_award_id = award_id
+    payables.cash_awarded(session, award, "guide")
     return award

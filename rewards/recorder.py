@@ -24,7 +24,7 @@ from brands.models import Brand
 from infra.db import session_scope
 from infra.logging import get_logger
 from infra.redis import get_redis
-from rewards import guides
+from rewards import guides, payables
 from rewards.claims import events_key
 from rewards.models import Award, Campaign, ScanRecord
 
@@ -179,6 +179,7 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
         awards = _new_awards(session, brand_id, [r for r in fresh if r["outcome"] == "won"])
         if awards:
             session.execute(insert(Award), awards)
+            payables.consumer_cash_won(session, awards)
     ids = [entry_id for entry_id, _ in entries]
     client.xack(key, GROUP, *ids)
     client.xdel(key, *ids)

@@ -15,7 +15,7 @@ from brands.field import FieldPrincipal
 from brands.models import FieldAccount
 from infra.db import insert_once
 from infra.errors import Conflict, InvalidInput
-from rewards import budget
+from rewards import budget, payables
 from rewards.models import Award, Campaign, CaseOpening
 
 
@@ -107,17 +107,17 @@ def _reward(
     award_id = uuid.uuid5(
         uuid.NAMESPACE_URL, f"open-case/{opening.case_batch_id}/{opening.case_serial}"
     ).hex
-    session.add(
-        Award(
-            id=award_id,
-            brand_id=who.brand_id,
-            at=now,
-            campaign_id=campaign.id,
-            beneficiary=owner.openid,
-            tier="open-case",
-            kind="cash",
-            amount_fen=campaign.open_case_reward_fen,
-        )
+    award = Award(
+        id=award_id,
+        brand_id=who.brand_id,
+        at=now,
+        campaign_id=campaign.id,
+        beneficiary=owner.openid,
+        tier="open-case",
+        kind="cash",
+        amount_fen=campaign.open_case_reward_fen,
     )
+    session.add(award)
     opening.reward_award_id = award_id
+    payables.cash_awarded(session, award, "store")
     return campaign.open_case_reward_fen

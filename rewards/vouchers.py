@@ -17,7 +17,7 @@ from brands.models import FieldAccount, Region, Store
 from infra.db import insert_once
 from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.redis import get_redis
-from rewards import budget
+from rewards import budget, payables
 from rewards.claims import voucher_key
 from rewards.models import Award, Campaign, Redemption
 
@@ -151,21 +151,49 @@ def redeem(
     if reward and budget.spend(campaign, int(reward["amount_fen"]), now=now):
         owner = session.get_one(FieldAccount, who.account_id)
         reward_id = uuid.uuid5(uuid.NAMESPACE_URL, f"store-reward/{voucher.id}").hex
-        session.add(
-            Award(
-                id=reward_id,
-                brand_id=who.brand_id,
-                at=now,
-                campaign_id=campaign.id,
-                region_code=voucher.region_code,
-                beneficiary=owner.openid,
-                tier="store-reward",
-                kind=reward["kind"],
-                amount_fen=int(reward["amount_fen"]),
-            )
+        award = Award(
+            id=reward_id,
+            brand_id=who.brand_id,
+            at=now,
+            campaign_id=campaign.id,
+            region_code=voucher.region_code,
+            beneficiary=owner.openid,
+            tier="store-reward",
+            kind=reward["kind"],
+            amount_fen=int(reward["amount_fen"]),
         )
+        session.add(award)
         redemption.store_reward_award_id = reward_id
         paid = int(reward["amount_fen"])
+        if award.kind == "cash":
+            payables.cash_awarded(session, award, "store")
+        else:  # a restock coupon: the store's dealer honours it, the brand reimburses
+            payables.store_owed(
+                session,
+                cause=reward_id,
+                kind="coupon",
+                brand_id=who.brand_id,
+                store_id=store.id,
+                at=now,
+                amount_fen=paid,
+                campaign_id=campaign.id,
+                region_code=voucher.region_code,
+                memo=f"restock coupon, honoured by dealer {store.dealer_id}",
+            )
+    # The voucher's subsidy: the store gave a bottle for `pay_fen`; the brand owes the rest.
+    payables.store_owed(
+        session,
+        cause=voucher.id,
+        kind="subsidy",
+        brand_id=who.brand_id,
+        store_id=store.id,
+        at=now,
+        amount_fen=int(terms["subsidy_fen"]),
+        campaign_id=campaign.id,
+        region_code=voucher.region_code,
+        scan_id=voucher.id,
+        memo=f"voucher for {terms['product_sku']}",
+    )
     session.flush()
     return RedemptionResult(
         voucher_id=voucher.id,

@@ -11,6 +11,7 @@ from codegen import models as _c  # noqa: F401
 from infra.db import Base, get_engine
 from infra.migrate import alembic_config
 from logistics import models as _l  # noqa: F401
+from payouts import models as _p  # noqa: F401
 from rewards import models as _r  # noqa: F401
 
 

@@ -55,6 +55,7 @@ def test_every_table_with_data_names_its_brand() -> None:
     from codegen import models as _c  # noqa: F401
     from infra.db import Base
     from logistics import models as _l  # noqa: F401
+    from payouts import models as _p  # noqa: F401
     from rewards import models as _r  # noqa: F401
 
     exempt = {"brands", "dealer_regions", "alembic_version"}  # the tenant itself; a pure join table

@@ -1,0 +1,100 @@
+"""What rq workers run (`onecode worker`): pay a payout, and sweep for payouts that are due.
+
+rq carries the news that a payout should be looked at; the database holds the truth. A job
+lost with a dead worker or a restarted Redis costs nothing but time: the sweeper finds every
+payout that is due and enqueues it again, and paying is idempotent (payouts/service.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from infra.db import session_scope
+from infra.logging import get_logger
+from infra.redis import get_redis
+from infra.settings import get_settings
+from payouts import service
+from payouts.provider import HttpProvider
+
+log = get_logger(__name__)
+QUEUE = "payouts"
+
+
+@lru_cache
+def provider() -> HttpProvider:
+    settings = get_settings()
+    if not settings.payout_provider_url:
+        raise RuntimeError("ONECODE_PAYOUT_PROVIDER_URL is not set; payouts cannot be sent")
+    return HttpProvider(
+        settings.payout_provider_url,
+        settings.payout_mch_id,
+        settings.payout_api_key.get_secret_value(),
+        timeout=settings.payout_timeout,
+    )
+
+
+def queue() -> Queue:
+    return Queue(QUEUE, connection=get_redis())
+
+
+def enqueue(payout_ids: list[str]) -> None:
+    """Ask the workers to pay these. A payout queued twice is looked at twice, harmlessly:
+    paying is idempotent."""
+    if not payout_ids:
+        return
+    q = queue()
+    q.enqueue_many(
+        [
+            Queue.prepare_data(pay_job, (pid,), job_id=f"pay-{pid}", result_ttl=0)
+            for pid in payout_ids
+        ]
+    )
+
+
+def enqueue_after_commit(session: Session, payout_ids: list[str]) -> None:
+    """Enqueue once the session commits (a payout a worker cannot see yet would be lost to
+    it); if Redis is down then, the sweeper enqueues them later."""
+    session.info.setdefault("onecode_payouts", []).extend(payout_ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    ids = session.info.pop("onecode_payouts", None)
+    if ids and get_settings().payout_provider_url:
+        try:
+            enqueue(ids)
+        except Exception:  # the sweeper will find them; the commit stands
+            log.warning("payout_enqueue_failed", count=len(ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("onecode_payouts", None)
+
+
+def pay_job(payout_id: str) -> str:
+    outcome = service.pay(payout_id, provider())
+    if outcome.state == "pending":  # a new bill number after an explicit failure: go on now
+        enqueue([payout_id])
+    return outcome.state
+
+
+def sweep() -> int:
+    """Enqueue every payout that is due; returns how many."""
+    with session_scope() as s:
+        ids = service.due(s)
+    enqueue(ids)
+    return len(ids)
+
+
+def sweep_forever(stop: threading.Event, *, interval: float = 5.0) -> None:
+    while not stop.wait(interval):
+        try:
+            sweep()
+        except Exception:
+            log.exception("payout_sweep_failed")

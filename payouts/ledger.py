@@ -1,0 +1,112 @@
+"""The ledger: what the brand owes whom, in fen, as append-only entries.
+
+An award adds to its beneficiary's account; a payout or a void subtracts. A balance is a sum,
+never a stored number, so it cannot drift from the entries that explain it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from payouts.models import LedgerEntry
+
+KINDS = ("award", "subsidy", "coupon", "payout", "void")
+
+
+def entry_id(*cause: str) -> str:
+    """An entry's id from what caused it: the same cause, the same id, one entry."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "onecode-ledger/" + "/".join(cause)).hex
+
+
+def consumer(openid: str) -> str:
+    return f"consumer:{openid}"
+
+
+def post(session: Session, entries: list[dict[str, Any]]) -> int:
+    """Write entries whose id is not in the ledger yet; returns how many were new.
+
+    Each entry is a dict of LedgerEntry columns with `id` from `entry_id`. Under a race the
+    primary key refuses the second writer's transaction, which is then retried.
+    """
+    if not entries:
+        return 0
+    unique = {e["id"]: e for e in entries}
+    for e in unique.values():
+        if e["kind"] not in KINDS:
+            raise ValueError(f"unknown ledger entry kind {e['kind']!r}")
+    known = set(session.scalars(select(LedgerEntry.id).where(LedgerEntry.id.in_(unique))))
+    fresh = [e for i, e in unique.items() if i not in known]
+    if fresh:
+        session.execute(insert(LedgerEntry), fresh)
+    return len(fresh)
+
+
+def balance(session: Session, brand_id: int, account: str) -> int:
+    """What the brand owes `account` now, in fen."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(
+            LedgerEntry.brand_id == brand_id, LedgerEntry.account == account
+        )
+    )
+    return int(total or 0)
+
+
+def award_entry(
+    *,
+    award_id: str,
+    brand_id: int,
+    at: datetime,
+    account: str,
+    amount_fen: int,
+    campaign_id: int | None,
+    region_code: str = "",
+    scan_id: str | None = None,
+    kind: str = "award",
+    memo: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": entry_id(kind, award_id),
+        "brand_id": brand_id,
+        "at": at,
+        "kind": kind,
+        "account": account,
+        "amount_fen": amount_fen,
+        "campaign_id": campaign_id,
+        "region_code": region_code,
+        "award_id": award_id,
+        "scan_id": scan_id,
+        "payout_id": None,
+        "memo": memo,
+    }
+
+
+def payout_entry(
+    *,
+    payout_id: str,
+    brand_id: int,
+    at: datetime,
+    account: str,
+    amount_fen: int,
+    campaign_id: int | None,
+    bill_no: str,
+) -> dict[str, Any]:
+    """The debit of a payout the provider completed: what was owed is now paid."""
+    return {
+        "id": entry_id("payout", payout_id),
+        "brand_id": brand_id,
+        "at": at,
+        "kind": "payout",
+        "account": account,
+        "amount_fen": -amount_fen,
+        "campaign_id": campaign_id,
+        "region_code": "",
+        "award_id": None,
+        "scan_id": None,
+        "payout_id": payout_id,
+        "memo": f"bill {bill_no}",
+    }

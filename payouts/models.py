@@ -1,0 +1,81 @@
+"""The ledger and the payouts that settle it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from infra.db import Base, UTCDateTime, utcnow
+
+
+class LedgerEntry(Base):
+    """One movement of money owed, in fen. Append-only: a correction is another entry.
+
+    `amount_fen` is what the brand owes `account` because of this entry: an award adds, a
+    payout or a void subtracts, so an account's balance is the sum of its entries. The id is
+    derived from what caused the entry, so posting the same thing twice writes it once.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_brand_account", "brand_id", "account"),
+        Index("ix_ledger_brand_campaign_at", "brand_id", "campaign_id", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # award (cash owed), subsidy (voucher subsidy owed to a store), coupon (restock coupon a
+    # dealer honoured, reimbursed by the brand), payout (cash sent), void (award cancelled).
+    kind: Mapped[str] = mapped_column(String(16))
+    # Who is owed: consumer:<openid>, guide:<openid>, store:<id>, dealer:<id>.
+    account: Mapped[str] = mapped_column(String(100))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    award_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    scan_id: Mapped[str | None] = mapped_column(String(32))
+    payout_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Payout(Base):
+    """Cash on its way to one WeChat user: one transfer of `amount_fen`, perhaps several
+    awards' worth. Its state follows the provider's bill; every change is a PayoutEvent."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (Index("ix_payouts_state_due", "state", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    account: Mapped[str] = mapped_column(String(100))
+    openid: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    # pending -> sending -> accepted/processing/wait_user_confirm -> success | failed | cancelled
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    bill_no: Mapped[str] = mapped_column(String(32), unique=True)  # the current bill number
+    bills: Mapped[int] = mapped_column(Integer, default=1)  # numbers used: 1 + explicit failures
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # sends and queries, for back-off
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # next look
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a worker has it
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PayoutEvent(Base):
+    """Every state a payout went through, with the bill number it concerned: the trace."""
+
+    __tablename__ = "payout_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    payout_id: Mapped[str] = mapped_column(ForeignKey("payouts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    bill_no: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(300), default="")

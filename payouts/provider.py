@@ -1,0 +1,138 @@
+"""The payment provider, as onecode sees it: transfer cash to a WeChat user under a merchant
+bill number, and query a bill by that number.
+
+Modelled on WeChat Pay's merchant transfer (商家转账, `/v3/fund-app/mch-transfer/...`): the
+merchant's bill number (`out_bill_no`, up to 32 letters and digits) makes a retry safe, since
+the provider creates at most one transfer per number; bills move through ACCEPTED, PROCESSING,
+WAIT_USER_CONFIRM and TRANSFERING to SUCCESS, FAIL or CANCELLED. `HttpProvider` speaks that
+API to the sandbox (payouts/sandbox.py) and, with another base URL and credentials, to the real
+service; the real one signs requests (WECHATPAY2-SHA256-RSA2048), which plugs in at `_headers`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import httpx
+
+BILL_NO = re.compile(r"^[A-Za-z0-9]{1,32}$")
+FINAL = {"SUCCESS", "FAIL", "CANCELLED"}
+
+
+@dataclass(frozen=True)
+class Bill:
+    bill_no: str
+    state: str
+    openid: str
+    amount_fen: int
+    created_at: str = ""
+    fail_reason: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+
+class OutcomeUnknown(Exception):
+    """A timeout, a 5xx or a broken connection: the transfer may or may not exist. Query the
+    same bill number; never replace it."""
+
+
+class Rejected(Exception):
+    """The provider refused the request: no transfer was created under this bill number."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class RateLimited(Rejected):
+    """Too many requests a second for this merchant; nothing was created, try again later."""
+
+
+class Provider(Protocol):
+    def transfer(self, *, bill_no: str, openid: str, amount_fen: int, remark: str) -> Bill: ...
+
+    def query(self, bill_no: str) -> Bill | None: ...
+
+    def bills_of_day(self, day: date) -> list[Bill]: ...
+
+
+def _bill(data: dict[str, Any]) -> Bill:
+    return Bill(
+        bill_no=data["out_bill_no"],
+        state=data["state"],
+        openid=data.get("openid", ""),
+        amount_fen=int(data.get("transfer_amount", 0)),
+        created_at=data.get("create_time", ""),
+        fail_reason=data.get("fail_reason", ""),
+    )
+
+
+class HttpProvider:
+    """The merchant-transfer API over HTTP, with one keep-alive connection pool."""
+
+    PATH = "/v3/fund-app/mch-transfer/transfer-bills"
+
+    def __init__(self, base_url: str, mch_id: str, api_key: str, *, timeout: float = 5.0):
+        self.mch_id = mch_id
+        self._api_key = api_key
+        self._client = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}", "Wechatpay-Mchid": self.mch_id}
+
+    def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            response = self._client.request(method, path, headers=self._headers(), **kw)
+        except httpx.TransportError as exc:  # timeouts included
+            raise OutcomeUnknown(f"{type(exc).__name__} on {method} {path}") from exc
+        if response.status_code >= 500:
+            raise OutcomeUnknown(f"HTTP {response.status_code} on {method} {path}")
+        return response
+
+    @staticmethod
+    def _refused(response: httpx.Response) -> Rejected:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        code = str(body.get("code", f"HTTP_{response.status_code}"))
+        cls = RateLimited if response.status_code == 429 else Rejected
+        return cls(code, str(body.get("message", "")), response.status_code)
+
+    def transfer(self, *, bill_no: str, openid: str, amount_fen: int, remark: str) -> Bill:
+        body = {
+            "out_bill_no": bill_no,
+            "openid": openid,
+            "transfer_amount": amount_fen,
+            "transfer_remark": remark[:32],
+        }
+        response = self._call("POST", self.PATH, json=body)
+        if response.status_code != 200:
+            raise self._refused(response)
+        return _bill(response.json())
+
+    def query(self, bill_no: str) -> Bill | None:
+        response = self._call("GET", f"{self.PATH}/out-bill-no/{bill_no}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._refused(response)
+        return _bill(response.json())
+
+    def bills_of_day(self, day: date) -> list[Bill]:
+        """Every bill the merchant created on `day` (the provider's daily bill, for
+        reconciliation)."""
+        response = self._call("GET", f"{self.PATH}/day/{day.isoformat()}")
+        if response.status_code != 200:
+            raise self._refused(response)
+        return [_bill(b) for b in response.json()["bills"]]
+
+    def close(self) -> None:
+        self._client.close()

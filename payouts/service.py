@@ -1,0 +1,283 @@
+"""Payouts: cash owed to a WeChat user, sent through the provider exactly once.
+
+The rules that make it exactly once:
+
+- A payout's bill number is fixed before anything is sent, and is stored with the state
+  `sending` in its own transaction before the provider is called. The provider creates at
+  most one transfer per number, so sending the same number again is always safe.
+- When the provider's answer is unknown (a timeout, a 5xx, a dropped connection), the bill is
+  queried by that same number; if the provider has it, its state is taken; if not, the same
+  number is sent again. A new number is used only after the provider explicitly failed or
+  cancelled the bill (state FAIL or CANCELLED), up to MAX_BILLS numbers.
+- One worker at a time holds a payout (a lease in the database, taken by a conditional
+  UPDATE); another worker running the same job finds it held and leaves it.
+- A payout whose worker died keeps its state and lease expiry; the sweeper enqueues it again
+  once it is due, and the rules above pick up where it stopped.
+- The ledger is debited once, when the provider says SUCCESS (the entry's id is derived from
+  the payout).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from infra.db import session_scope
+from infra.logging import get_logger
+from payouts import ledger
+from payouts.models import Payout, PayoutEvent
+from payouts.provider import Bill, OutcomeUnknown, Provider, RateLimited, Rejected
+
+log = get_logger(__name__)
+
+MAX_BILLS = 3  # bill numbers a payout may use: the first, and one after each explicit failure
+LEASE = timedelta(seconds=60)
+FINAL = ("success", "failed", "cancelled")
+_PROVIDER_STATE = {
+    "ACCEPTED": "accepted",
+    "PROCESSING": "processing",
+    "WAIT_USER_CONFIRM": "wait_user_confirm",
+    "TRANSFERING": "processing",
+    "CANCELING": "processing",
+}
+
+
+def bill_no(payout_id: str, n: int) -> str:
+    """The n-th bill number of a payout: 28 hex characters of its id and a 4-digit counter.
+    Derived, not drawn, so a worker that dies before saving a new number finds the same one."""
+    return f"{payout_id[:28]}{n:04d}"
+
+
+def new_payout(
+    *,
+    brand_id: int,
+    account: str,
+    openid: str,
+    amount_fen: int,
+    campaign_id: int | None,
+    cause: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A payout row for `payouts` (bulk insert); its id is derived from what caused it."""
+    payout_id = uuid.uuid5(uuid.NAMESPACE_URL, f"onecode-payout/{cause}").hex
+    return {
+        "id": payout_id,
+        "brand_id": brand_id,
+        "account": account,
+        "openid": openid,
+        "amount_fen": amount_fen,
+        "campaign_id": campaign_id,
+        "state": "pending",
+        "bill_no": bill_no(payout_id, 1),
+        "bills": 1,
+        "tries": 0,
+        "reason": "",
+        "created_at": now,
+        "updated_at": now,
+        "due_at": now,
+    }
+
+
+def create(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert payouts not already there; returns the ids of the new ones."""
+    if not rows:
+        return []
+    ids = {r["id"] for r in rows}
+    known = set(session.scalars(select(Payout.id).where(Payout.id.in_(ids))))
+    fresh = [r for r in {r["id"]: r for r in rows}.values() if r["id"] not in known]
+    if fresh:
+        session.execute(insert(Payout), fresh)
+        session.execute(
+            insert(PayoutEvent),
+            [
+                {
+                    "brand_id": r["brand_id"],
+                    "payout_id": r["id"],
+                    "at": r["created_at"],
+                    "bill_no": r["bill_no"],
+                    "state": "pending",
+                    "detail": f"{r['amount_fen']} fen owed",
+                }
+                for r in fresh
+            ],
+        )
+    return [r["id"] for r in fresh]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payout_id: str
+    state: str  # the payout's state after this attempt, or "busy" if another worker has it
+    due_at: datetime | None = None  # when to look again, for a state that is not final
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _take(payout_id: str, now: datetime) -> bool:
+    """Take the payout's lease if it is not final and nobody holds it."""
+    with session_scope() as s:
+        taken = s.execute(
+            update(Payout)
+            .where(
+                Payout.id == payout_id,
+                Payout.state.not_in(FINAL),
+                or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+            )
+            .values(lease_until=now + LEASE)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _move(
+    s: Session, p: Payout, state: str, now: datetime, detail: str = "", **values: Any
+) -> None:
+    """Change a payout's state, with its trace."""
+    s.add(
+        PayoutEvent(
+            brand_id=p.brand_id,
+            payout_id=p.id,
+            at=now,
+            bill_no=p.bill_no,
+            state=state,
+            detail=detail[:300],
+        )
+    )
+    p.state = state
+    p.updated_at = now
+    for name, value in values.items():
+        setattr(p, name, value)
+
+
+def _backoff(tries: int) -> timedelta:
+    return timedelta(seconds=min(300, 2 ** min(tries, 8)))
+
+
+def pay(payout_id: str, provider: Provider, *, now: datetime | None = None) -> Outcome:
+    """One attempt to move a payout forward: send it, or learn what became of it."""
+    now = now or _now()
+    if not _take(payout_id, now):
+        with session_scope() as s:
+            p = s.get(Payout, payout_id)
+            return Outcome(
+                payout_id, "busy" if p and p.state not in FINAL else (p.state if p else "missing")
+            )
+    try:
+        with session_scope() as s:
+            p = s.get_one(Payout, payout_id)
+            if p.state == "pending":
+                _move(s, p, "sending", now)  # committed before the provider hears of it
+            state, bill_number = p.state, p.bill_no
+            openid, amount = p.openid, p.amount_fen
+        bill = _learn(provider, state, bill_number, openid, amount)
+        return _apply(payout_id, bill_number, bill, now)
+    except (OutcomeUnknown, RateLimited) as exc:
+        return _later(payout_id, now, f"{type(exc).__name__}: {exc}")
+    except Rejected as exc:
+        # The provider refused the request itself (amount, limits, account): no transfer
+        # exists, and the same request would be refused again. Visible, owed, not lost.
+        with session_scope() as s:
+            p = s.get_one(Payout, payout_id)
+            _move(s, p, "failed", now, exc.code, reason=f"{exc.code}: {exc.message}"[:200])
+        log.warning("payout_refused", payout_id=payout_id, code=exc.code)
+        return Outcome(payout_id, "failed")
+    finally:
+        with session_scope() as s:
+            s.execute(update(Payout).where(Payout.id == payout_id).values(lease_until=None))
+
+
+def _learn(provider: Provider, state: str, number: str, openid: str, amount: int) -> Bill:
+    """The provider's bill for `number`, sending it first if it may never have arrived."""
+    if state != "sending":
+        found = provider.query(number)
+        if found is not None:
+            return found
+        # An accepted bill the provider no longer knows: the same number again is safe.
+    try:
+        return provider.transfer(bill_no=number, openid=openid, amount_fen=amount, remark="红包")
+    except OutcomeUnknown:
+        found = provider.query(number)  # did it arrive after all?
+        if found is None:
+            raise
+        return found
+
+
+def _apply(payout_id: str, number: str, bill: Bill, now: datetime) -> Outcome:
+    with session_scope() as s:
+        p = s.get_one(Payout, payout_id)
+        if p.bill_no != number or p.state in FINAL:  # moved on meanwhile; nothing to do
+            return Outcome(payout_id, p.state)
+        if bill.state == "SUCCESS":
+            _move(s, p, "success", now, paid_at=now, reason="")
+            entry = ledger.payout_entry(
+                payout_id=p.id,
+                brand_id=p.brand_id,
+                at=now,
+                account=p.account,
+                amount_fen=p.amount_fen,
+                campaign_id=p.campaign_id,
+                bill_no=p.bill_no,
+            )
+            ledger.post(s, [entry])
+            return Outcome(payout_id, "success")
+        if bill.state in ("FAIL", "CANCELLED"):
+            reason = f"{bill.state}: {bill.fail_reason}"[:200]
+            if p.bills >= MAX_BILLS:
+                _move(s, p, "failed", now, reason, reason=reason)
+                log.warning("payout_failed", payout_id=payout_id, reason=reason)
+                return Outcome(payout_id, "failed")
+            # An explicit failure: only now may a new bill number be used.
+            _move(s, p, "pending", now, reason, reason=reason)
+            p.bills += 1
+            p.bill_no = bill_no(p.id, p.bills)
+            p.due_at = now
+            return Outcome(payout_id, "pending", now)
+        state = _PROVIDER_STATE.get(bill.state, "processing")
+        due = now + _backoff(p.tries)
+        if state != p.state:
+            _move(s, p, state, now, bill.state)
+        p.tries += 1
+        p.due_at = due
+        return Outcome(payout_id, state, due)
+
+
+def _later(payout_id: str, now: datetime, why: str) -> Outcome:
+    with session_scope() as s:
+        p = s.get_one(Payout, payout_id)
+        p.tries += 1
+        p.due_at = now + _backoff(p.tries)
+        p.reason = why[:200]
+        s.add(
+            PayoutEvent(
+                brand_id=p.brand_id,
+                payout_id=p.id,
+                at=now,
+                bill_no=p.bill_no,
+                state=p.state,
+                detail=why[:300],
+            )
+        )
+        return Outcome(payout_id, p.state, p.due_at)
+
+
+def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:
+    """Payouts that should be looked at now: not final, due, and held by no worker."""
+    now = now or _now()
+    return list(
+        session.scalars(
+            select(Payout.id)
+            .where(
+                Payout.state.not_in(FINAL),
+                Payout.due_at <= now,
+                or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+            )
+            .order_by(Payout.due_at)
+            .limit(limit)
+        )
+    )

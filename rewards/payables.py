@@ -1,0 +1,79 @@
+"""Awards that are money, handed to the ledger and to payouts (payouts/owing.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from payouts import ledger
+from payouts.owing import Owed, owe
+from rewards.models import Award
+
+
+def cash_awarded(session: Session, award: Award, role: str) -> None:
+    """A red packet for a guide or a store owner: owed now, paid by the workers."""
+    owe(
+        session,
+        [
+            Owed(
+                award.id,
+                award.brand_id,
+                award.at,
+                role,
+                award.beneficiary,
+                award.amount_fen,
+                award.campaign_id,
+                award.region_code or "",
+            )
+        ],
+    )
+
+
+def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
+    """Consumers' red packets as the recorder writes them (award rows as dicts)."""
+    owe(
+        session,
+        [
+            Owed(
+                a["id"],
+                a["brand_id"],
+                a["at"],
+                "consumer",
+                a["beneficiary"],
+                a["amount_fen"],
+                a["campaign_id"],
+                a["region_code"],
+                scan_id=a["id"],
+                held=a["status"] == "held",
+            )
+            for a in awards
+            if a["kind"] == "cash"
+        ],
+    )
+
+
+def store_owed(
+    session: Session,
+    *,
+    cause: str,
+    kind: str,
+    brand_id: int,
+    store_id: int,
+    award: Award | None = None,
+    **entry: Any,
+) -> None:
+    """What the brand owes a store outside payouts: a voucher's subsidy, a restock coupon.
+    Settled through statements, not transfers."""
+    ledger.post(
+        session,
+        [
+            ledger.award_entry(
+                award_id=cause,
+                brand_id=brand_id,
+                account=f"store:{store_id}",
+                kind=kind,
+                **entry,
+            )
+        ],
+    )
