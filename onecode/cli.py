@@ -508,6 +508,51 @@ def run_recorder() -> None:
         stop.set()
 
 
+@app.command("worker")
+def run_worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 5.0,
+) -> None:
+    """Pay payouts from the `payouts` queue (rq), and sweep for payouts that are due."""
+    import threading
+
+    from rq import SimpleWorker
+
+    from infra.redis import get_redis
+    from payouts import jobs
+
+    # SimpleWorker runs jobs in this process instead of forking one per job: a payout is a
+    # few milliseconds of work, a fork costs more, and a crash mid-job loses nothing (the
+    # sweeper finds the payout again; see payouts/service.py).
+    stop = threading.Event()
+    sweeper = threading.Thread(target=jobs.sweep_forever, args=(stop, sweep_every), daemon=True)
+    if burst:
+        jobs.sweep()
+    else:
+        sweeper.start()
+    try:
+        SimpleWorker([jobs.QUEUE], connection=get_redis()).work(
+            burst=burst, logging_level="WARNING"
+        )
+    finally:
+        stop.set()
+
+
+@app.command()
+def sandbox(host: str = "127.0.0.1", port: int = 8900) -> None:
+    """Run the sandbox payment provider (payouts/sandbox.py); faults via POST /sandbox/faults
+    or ONECODE_SANDBOX_* variables."""
+    import uvicorn
+
+    uvicorn.run(
+        "payouts.sandbox:app",
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,  # a request told to hang must not hold up a stop
+    )
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""

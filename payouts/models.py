@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from brands import models as _brands  # noqa: F401  (registers `brands`, the tenant every row names)
 from infra.db import Base, UTCDateTime, utcnow
 
 

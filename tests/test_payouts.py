@@ -1,0 +1,328 @@
+"""Payouts against the sandbox provider running as its own process: paid once whatever fails,
+refused payouts visible, the ledger debited once, reconciliation finding differences."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from infra.db import session_scope
+from payouts import ledger, service
+from payouts.models import LedgerEntry, Payout, PayoutEvent
+from payouts.owing import Owed, owe
+from payouts.provider import HttpProvider
+from payouts.reconcile import reconcile
+from tests.conftest import BrandCtx
+
+MCH = "1900000001"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onecode.cli", "sandbox", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.post(f"{url}/sandbox/faults", json={})
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_url: str) -> Iterator[Any]:
+    """The sandbox with its default rules; `sandbox.faults(**kw)` orders faults."""
+
+    class Sandbox:
+        url = sandbox_url
+
+        def faults(self, **faults: Any) -> None:
+            httpx.post(f"{sandbox_url}/sandbox/faults", json=faults).raise_for_status()
+
+        def bills(self, number: str) -> list[dict[str, Any]]:
+            found = httpx.get(
+                f"{sandbox_url}/v3/fund-app/mch-transfer/transfer-bills/day/{date.today()}",
+                headers={"Authorization": "Bearer k", "Wechatpay-Mchid": MCH},
+            ).json()["bills"]
+            return [b for b in found if b["out_bill_no"] == number]
+
+    box = Sandbox()
+    box.faults(rate_limit_rps=0)
+    yield box
+    box.faults(rate_limit_rps=0)
+
+
+def _provider(sandbox: Any, timeout: float = 5.0) -> HttpProvider:
+    return HttpProvider(sandbox.url, MCH, "k", timeout=timeout)
+
+
+def _owed(brand: BrandCtx, amount: int = 188, **kw: Any) -> str:
+    """A consumer's red packet, owed: its payout's id."""
+    award = uuid.uuid4().hex
+    with session_scope() as s:
+        ids = owe(
+            s,
+            [
+                Owed(
+                    award,
+                    brand.id,
+                    datetime.now(UTC),
+                    "consumer",
+                    kw.pop("openid", f"o-{award[:8]}"),
+                    amount,
+                    None,
+                    **kw,
+                )
+            ],
+        )
+    return ids[0] if ids else award
+
+
+def _payout(payout_id: str) -> Payout:
+    with session_scope() as s:
+        return s.get_one(Payout, payout_id)
+
+
+def _paid_entries(payout_id: str) -> int:
+    with session_scope() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(LedgerEntry.payout_id == payout_id)
+            )
+            or 0
+        )
+
+
+def test_owed_then_paid_once_and_the_ledger_balances(brand: BrandCtx, sandbox: Any) -> None:
+    payout_id = _owed(brand, 188, openid="alice")
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:alice") == 188
+    provider = _provider(sandbox)
+    assert service.pay(payout_id, provider).state == "success"
+    assert service.pay(payout_id, provider).state == "success"  # again: nothing happens
+    p = _payout(payout_id)
+    assert len(sandbox.bills(p.bill_no)) == 1
+    assert _paid_entries(payout_id) == 1
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:alice") == 0
+        states = s.scalars(
+            select(PayoutEvent.state).where(PayoutEvent.payout_id == payout_id)
+        ).all()
+    assert list(states) == ["pending", "sending", "success"]
+
+
+def test_posting_an_award_twice_owes_it_once(brand: BrandCtx) -> None:
+    award = uuid.uuid4().hex
+    owed = Owed(award, brand.id, datetime.now(UTC), "consumer", "bob", 500, None)
+    with session_scope() as s:
+        first = owe(s, [owed])
+    with session_scope() as s:
+        assert owe(s, [owed]) == []
+        assert ledger.balance(s, brand.id, "consumer:bob") == 500
+    assert len(first) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"hang_after_rate": 1, "hang_seconds": 3},  # paid, then the answer never came
+        {"error_after_rate": 1},  # paid, then a 502
+    ],
+)
+def test_the_provider_failing_after_it_paid_pays_once(
+    brand: BrandCtx, sandbox: Any, fault: dict[str, Any]
+) -> None:
+    payout_id = _owed(brand)
+    sandbox.faults(rate_limit_rps=0, **fault)
+    outcome = service.pay(payout_id, _provider(sandbox, timeout=0.5))
+    assert outcome.state == "success"  # learned by querying the same bill number
+    p = _payout(payout_id)
+    assert (p.bills, len(sandbox.bills(p.bill_no))) == (1, 1)
+    assert _paid_entries(payout_id) == 1
+
+
+def test_a_5xx_before_paying_retries_the_same_bill_number(brand: BrandCtx, sandbox: Any) -> None:
+    payout_id = _owed(brand)
+    sandbox.faults(rate_limit_rps=0, error_before_rate=1)
+    first = service.pay(payout_id, _provider(sandbox))
+    assert first.state == "sending"
+    assert first.due_at is not None
+    assert first.due_at > datetime.now(UTC)
+    number = _payout(payout_id).bill_no
+    sandbox.faults(rate_limit_rps=0)
+    assert service.pay(payout_id, _provider(sandbox)).state == "success"
+    p = _payout(payout_id)
+    assert p.bill_no == number  # never replaced after an unknown outcome
+    assert len(sandbox.bills(number)) == 1
+
+
+def test_an_explicit_failure_takes_a_new_bill_number(brand: BrandCtx, sandbox: Any) -> None:
+    payout_id = _owed(brand)
+    sandbox.faults(rate_limit_rps=0, fail_rate=1)
+    first_number = _payout(payout_id).bill_no
+    assert service.pay(payout_id, _provider(sandbox)).state == "pending"
+    sandbox.faults(rate_limit_rps=0)
+    assert service.pay(payout_id, _provider(sandbox)).state == "success"
+    p = _payout(payout_id)
+    assert p.bill_no != first_number
+    assert sandbox.bills(first_number)[0]["state"] == "FAIL"
+    assert sandbox.bills(p.bill_no)[0]["state"] == "SUCCESS"
+    assert _paid_entries(payout_id) == 1
+
+
+def test_refused_payouts_are_visible_and_still_owed(brand: BrandCtx, sandbox: Any) -> None:
+    payout_id = _owed(brand, 5, openid="carol")  # under the provider's 0.10 yuan minimum
+    outcome = service.pay(payout_id, _provider(sandbox))
+    assert outcome.state == "failed"
+    assert _payout(payout_id).reason.startswith("PARAM_ERROR")
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:carol") == 5
+        assert payout_id not in service.due(s)  # failed is final: staff decide
+
+
+def test_rate_limited_calls_wait_and_create_nothing(brand: BrandCtx, sandbox: Any) -> None:
+    sandbox.faults(rate_limit_rps=1)
+    provider = _provider(sandbox)
+    ids = [_owed(brand) for _ in range(3)]
+    states = [service.pay(i, provider).state for i in ids]
+    assert "sending" in states  # at least one was told to slow down and waits its turn
+    waiting = [i for i, st in zip(ids, states, strict=True) if st == "sending"]
+    assert all(not sandbox.bills(_payout(i).bill_no) for i in waiting)
+
+
+def test_two_workers_racing_on_one_payout_pay_once(brand: BrandCtx, sandbox: Any) -> None:
+    payout_id = _owed(brand)
+    sandbox.faults(rate_limit_rps=0, slow_ms=300)
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def worker() -> None:
+        start.wait()
+        results.append(service.pay(payout_id, _provider(sandbox)).state)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["busy", "success"]
+    assert len(sandbox.bills(_payout(payout_id).bill_no)) == 1
+    assert _paid_entries(payout_id) == 1
+
+
+def test_a_worker_killed_mid_payout_loses_nothing_and_pays_once(
+    brand: BrandCtx, sandbox: Any
+) -> None:
+    payout_id = _owed(brand)
+    sandbox.faults(rate_limit_rps=0, hang_after_rate=1, hang_seconds=30)
+    code = (
+        "from payouts import service; from payouts.provider import HttpProvider;"
+        f"service.pay({payout_id!r}, HttpProvider({sandbox.url!r}, {MCH!r}, 'k', timeout=60))"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+    number = _payout(payout_id).bill_no
+    for _ in range(100):  # until the provider has made the transfer
+        if sandbox.bills(number):
+            break
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert _payout(payout_id).state == "sending"  # the worker never heard back
+    sandbox.faults(rate_limit_rps=0)
+    assert service.pay(payout_id, _provider(sandbox)).state == "busy"  # its lease still holds
+    with session_scope() as s:  # the lease runs out
+        s.execute(
+            update(Payout)
+            .where(Payout.id == payout_id)
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        assert payout_id in service.due(s, now=datetime.now(UTC) + timedelta(hours=1))
+    assert service.pay(payout_id, _provider(sandbox)).state == "success"
+    assert len(sandbox.bills(number)) == 1
+    assert _paid_entries(payout_id) == 1
+
+
+def test_held_awards_are_owed_but_not_paid(brand: BrandCtx) -> None:
+    award = uuid.uuid4().hex
+    with session_scope() as s:
+        ids = owe(
+            s,
+            [Owed(award, brand.id, datetime.now(UTC), "consumer", "dave", 300, None, held=True)],
+        )
+        assert ids == []
+        assert ledger.balance(s, brand.id, "consumer:dave") == 300
+
+
+def test_reconciliation_reports_an_injected_difference(brand: BrandCtx, sandbox: Any) -> None:
+    provider = _provider(sandbox)
+    ids = [_owed(brand) for _ in range(3)]
+    for i in ids:
+        assert service.pay(i, provider).state == "success"
+    with session_scope() as s:
+        clean = reconcile(s, provider, date.today())
+    ours = {_payout(i).bill_no for i in ids}
+    assert not [d for d in clean.differences if d.bill_no in ours]
+    gone = _payout(ids[0]).bill_no
+    httpx.post(f"{sandbox.url}/sandbox/forget", json={"mch_id": MCH, "out_bill_no": gone})
+    with session_scope() as s:
+        report = reconcile(s, provider, date.today())
+    assert [(d.bill_no, d.kind) for d in report.differences if d.bill_no in ours] == [
+        (gone, "missing_at_provider")
+    ]
+
+
+def test_a_won_red_packet_flows_to_paid_through_the_worker(brand: BrandCtx, sandbox: Any) -> None:
+    from rewards import recorder
+    from tests.test_consumer_scan import _scan, _setup
+
+    batch = _setup(brand)
+    won = _scan(brand, batch, 0, "erin")
+    assert won.outcome == "won"
+    while recorder.drain(brand.id):
+        pass
+    with session_scope() as s:
+        payout = s.scalar(select(Payout).where(Payout.account == "consumer:erin"))
+        assert payout is not None
+        assert (payout.amount_fen, payout.state) == (188, "pending")
+        assert ledger.balance(s, brand.id, "consumer:erin") == 188
+    env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url)
+    done = subprocess.run(
+        [sys.executable, "-m", "onecode.cli", "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _payout(payout.id).state == "success"
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:erin") == 0
