@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, fields
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -506,6 +507,51 @@ def run_recorder() -> None:
         recorder.run(stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+@app.command()
+def statement(
+    brand: BrandOpt,
+    campaign: Annotated[
+        str | None, typer.Option(help="Campaign slug: its statement by day and region.")
+    ] = None,
+    stores: Annotated[bool, typer.Option(help="What the brand owes each store.")] = False,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write CSV here too.")] = None,
+) -> None:
+    """A campaign's statement (owed, paid, voided by day and region), or the stores' (voucher
+    subsidies, restock coupons, cash), from the ledger. Money in yuan on screen, fen in CSV."""
+    from payouts import statements
+    from rewards import campaigns
+
+    if (campaign is None) == (not stores):
+        raise typer.BadParameter("give --campaign SLUG or --stores")
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        lines: list[Any]
+        kind: type[Any]
+        if campaign is not None:
+            c = campaigns.get_campaign(s, brand_id=b.id, slug=campaign)
+            lines, kind = statements.campaign_statement(s, b.id, c.id), statements.CampaignLine
+            title = f"{c.name} ({c.slug})"
+        else:
+            lines, kind = statements.account_statement(s, b.id), statements.AccountLine
+            title = f"{b.name}: owed to stores"
+    table = Table(title=title)
+    names = [f.name for f in fields(kind)]
+    for name in names:
+        table.add_column(
+            name.removesuffix("_fen"),
+            justify="left" if name in ("day", "region_code", "account") else "right",
+        )
+    for line in lines:
+        values = asdict(line)
+        table.add_row(
+            *(f"{values[n] / 100:,.2f}" if n.endswith("_fen") else str(values[n]) for n in names)
+        )
+    out.print(table)
+    if csv_file is not None:
+        csv_file.write_text(statements.to_csv(lines, kind), encoding="utf-8")
+        out.print(f"CSV written to {csv_file}")
 
 
 @app.command("worker")

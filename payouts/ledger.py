@@ -93,6 +93,7 @@ def payout_entry(
     account: str,
     amount_fen: int,
     campaign_id: int | None,
+    region_code: str,
     bill_no: str,
 ) -> dict[str, Any]:
     """The debit of a payout the provider completed: what was owed is now paid."""
@@ -104,7 +105,7 @@ def payout_entry(
         "account": account,
         "amount_fen": -amount_fen,
         "campaign_id": campaign_id,
-        "region_code": "",
+        "region_code": region_code,
         "award_id": None,
         "scan_id": None,
         "payout_id": payout_id,

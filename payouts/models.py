@@ -55,6 +55,7 @@ class Payout(Base):
     openid: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     campaign_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(String(32), default="")
     # pending -> sending -> accepted/processing/wait_user_confirm -> success | failed | cancelled
     state: Mapped[str] = mapped_column(String(20), default="pending")
     bill_no: Mapped[str] = mapped_column(String(32), unique=True)  # the current bill number

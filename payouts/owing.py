@@ -56,6 +56,7 @@ def owe(session: Session, owed: list[Owed]) -> list[str]:
             openid=o.openid,
             amount_fen=o.amount_fen,
             campaign_id=o.campaign_id,
+            region_code=o.region_code,
             cause=f"award/{o.award_id}",
             now=o.at,
         )

@@ -60,6 +60,7 @@ def new_payout(
     openid: str,
     amount_fen: int,
     campaign_id: int | None,
+    region_code: str,
     cause: str,
     now: datetime,
 ) -> dict[str, Any]:
@@ -72,6 +73,7 @@ def new_payout(
         "openid": openid,
         "amount_fen": amount_fen,
         "campaign_id": campaign_id,
+        "region_code": region_code,
         "state": "pending",
         "bill_no": bill_no(payout_id, 1),
         "bills": 1,
@@ -222,6 +224,7 @@ def _apply(payout_id: str, number: str, bill: Bill, now: datetime) -> Outcome:
                 account=p.account,
                 amount_fen=p.amount_fen,
                 campaign_id=p.campaign_id,
+                region_code=p.region_code,
                 bill_no=p.bill_no,
             )
             ledger.post(s, [entry])

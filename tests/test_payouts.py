@@ -326,3 +326,61 @@ def test_a_won_red_packet_flows_to_paid_through_the_worker(brand: BrandCtx, sand
     assert _payout(payout.id).state == "success"
     with session_scope() as s:
         assert ledger.balance(s, brand.id, "consumer:erin") == 0
+
+
+def test_statements_sum_the_ledger_by_day_region_and_store(
+    brand: BrandCtx, sandbox: Any, tmp_path: Any
+) -> None:
+    from payouts import statements
+    from payouts.ledger import award_entry
+
+    now = datetime.now(UTC)
+    with session_scope() as s:
+        ids = owe(
+            s,
+            [
+                Owed(uuid.uuid4().hex, brand.id, now, "consumer", "f1", 188, 7, "440100"),
+                Owed(uuid.uuid4().hex, brand.id, now, "consumer", "f2", 288, 7, "440100"),
+                Owed(uuid.uuid4().hex, brand.id, now, "consumer", "f3", 100, 7, "330100"),
+            ],
+        )
+        ledger.post(
+            s,
+            [
+                award_entry(
+                    award_id=uuid.uuid4().hex,
+                    brand_id=brand.id,
+                    at=now,
+                    account="store:9",
+                    amount_fen=450,
+                    campaign_id=7,
+                    region_code="440100",
+                    kind="subsidy",
+                ),
+                award_entry(
+                    award_id=uuid.uuid4().hex,
+                    brand_id=brand.id,
+                    at=now,
+                    account="store:9",
+                    amount_fen=100,
+                    campaign_id=7,
+                    region_code="440100",
+                    kind="coupon",
+                ),
+            ],
+        )
+    assert service.pay(ids[0], _provider(sandbox)).state == "success"
+    with session_scope() as s:
+        by_region = statements.campaign_statement(s, brand.id, 7)
+        stores = statements.account_statement(s, brand.id)
+    today = now.date()
+    assert [(x.day, x.region_code, x.awarded_fen, x.paid_fen) for x in by_region] == [
+        (today, "330100", 100, 0),
+        (today, "440100", 188 + 288 + 450 + 100, 188),
+    ]
+    assert [(x.account, x.subsidy_fen, x.coupon_fen, x.balance_fen) for x in stores] == [
+        ("store:9", 450, 100, 550)
+    ]
+    csv_text = statements.to_csv(by_region, statements.CampaignLine)
+    assert csv_text.splitlines()[0] == "day,region_code,awarded_fen,paid_fen,voided_fen,entries"
+    assert f"{today},440100,1026,188,0,5" in csv_text  # two awards, subsidy, coupon, payout

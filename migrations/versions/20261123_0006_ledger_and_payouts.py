@@ -50,6 +50,7 @@ def upgrade() -> None:
     sa.Column('openid', sa.String(length=64), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('region_code', sa.String(length=32), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('bill_no', sa.String(length=32), nullable=False),
     sa.Column('bills', sa.Integer(), nullable=False),
