@@ -571,7 +571,9 @@ def run_worker(
     # few milliseconds of work, a fork costs more, and a crash mid-job loses nothing (the
     # sweeper finds the payout again; see payouts/service.py).
     stop = threading.Event()
-    sweeper = threading.Thread(target=jobs.sweep_forever, args=(stop, sweep_every), daemon=True)
+    sweeper = threading.Thread(
+        target=jobs.sweep_forever, args=(stop,), kwargs={"interval": sweep_every}, daemon=True
+    )
     if burst:
         jobs.sweep()
     else:
@@ -628,10 +630,47 @@ def demo(
         out.print_json(json.dumps(result, ensure_ascii=False))
     from onecode import seed as seeding
 
-    _print_examples(seeding.load(seed_file).brand.slug, host, port)
-    if not no_serve:
-        out.print(f"API docs: http://{host}:{port}/docs")
+    spec = seeding.load(seed_file)
+    slug = spec.brand.slug
+    _print_examples(slug, host, port)
+    if no_serve:
+        return
+    # Red packets go out through a worker to the sandbox provider, both beside the API.
+    import os
+    import subprocess
+
+    from infra.settings import get_settings
+
+    sandbox_port = port + 900
+    os.environ.setdefault("ONECODE_PAYOUT_PROVIDER_URL", f"http://127.0.0.1:{sandbox_port}")
+    get_settings.cache_clear()
+    cmd = [sys.executable, "-m", "onecode.cli"]
+    helpers = [  # our own interpreter and fixed arguments
+        subprocess.Popen([*cmd, "sandbox", "--port", str(sandbox_port)]),  # noqa: S603
+        subprocess.Popen([*cmd, "worker", "--sweep-every", "2"]),  # noqa: S603
+    ]
+    out.print(f"\nPayment sandbox on http://127.0.0.1:{sandbox_port}, one payout worker running.")
+    out.print("Watch red packets reach their winners:", soft_wrap=True)
+    out.print(
+        f"curl -s 'http://{host}:{port}/v1/consumer/wallet?brand={slug}&openid=demo-alice'",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    for campaign in spec.campaigns[:1]:
+        out.print(
+            f"{cmd[0]} -m onecode.cli statement --brand {slug} --campaign {campaign.slug}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    out.print(f"API docs: http://{host}:{port}/docs")
+    try:
         serve(host=host, port=port)
+    finally:
+        for helper in helpers:
+            helper.terminate()
+            helper.wait(timeout=10)
 
 
 def _print_examples(slug: str, host: str, port: int) -> None:

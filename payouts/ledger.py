@@ -111,3 +111,15 @@ def payout_entry(
         "payout_id": payout_id,
         "memo": f"bill {bill_no}",
     }
+
+
+def paid(session: Session, brand_id: int, account: str) -> int:
+    """What has reached `account` through payouts, in fen."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(-LedgerEntry.amount_fen), 0)).where(
+            LedgerEntry.brand_id == brand_id,
+            LedgerEntry.account == account,
+            LedgerEntry.kind == "payout",
+        )
+    )
+    return int(total or 0)

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from scan_api import consumer, dealer, field, routes
+from scan_api import consumer, dealer, field, routes, wallet
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(consumer.router)
 router.include_router(field.router)
 router.include_router(dealer.router)
+router.include_router(wallet.router)
 
 __all__ = ["router"]

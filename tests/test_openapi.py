@@ -10,7 +10,15 @@ from pydantic import BaseModel
 
 from infra.errors import catalogue, meaning
 
-CLIENT_PREFIXES = ("/v1/scan/", "/v1/store/", "/v1/guide/", "/v1/dealer/", "/v1/codes/", "/c/")
+CLIENT_PREFIXES = (
+    "/v1/scan/",
+    "/v1/consumer/",
+    "/v1/store/",
+    "/v1/guide/",
+    "/v1/dealer/",
+    "/v1/codes/",
+    "/c/",
+)
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from infra.db import session_scope
@@ -300,7 +301,9 @@ def test_reconciliation_reports_an_injected_difference(brand: BrandCtx, sandbox:
     ]
 
 
-def test_a_won_red_packet_flows_to_paid_through_the_worker(brand: BrandCtx, sandbox: Any) -> None:
+def test_a_won_red_packet_flows_to_paid_through_the_worker(
+    brand: BrandCtx, sandbox: Any, client: TestClient
+) -> None:
     from rewards import recorder
     from tests.test_consumer_scan import _scan, _setup
 
@@ -314,6 +317,10 @@ def test_a_won_red_packet_flows_to_paid_through_the_worker(brand: BrandCtx, sand
         assert payout is not None
         assert (payout.amount_fen, payout.state) == (188, "pending")
         assert ledger.balance(s, brand.id, "consumer:erin") == 188
+    wallet = {"brand": brand.slug, "openid": "erin"}
+    before = client.get("/v1/consumer/wallet", params=wallet).json()
+    assert (before["owed_fen"], before["paid_fen"]) == (188, 0)
+    assert [p["state"] for p in before["payouts"]] == ["pending"]
     env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url)
     done = subprocess.run(
         [sys.executable, "-m", "onecode.cli", "worker", "--burst"],
@@ -324,8 +331,11 @@ def test_a_won_red_packet_flows_to_paid_through_the_worker(brand: BrandCtx, sand
     )
     assert done.returncode == 0, done.stderr
     assert _payout(payout.id).state == "success"
-    with session_scope() as s:
-        assert ledger.balance(s, brand.id, "consumer:erin") == 0
+    after = client.get("/v1/consumer/wallet", params=wallet).json()
+    assert (after["owed_fen"], after["paid_fen"]) == (0, 188)
+    assert [p["state"] for p in after["payouts"]] == ["success"]
+    unknown = client.get("/v1/consumer/wallet", params=wallet | {"brand": "nope"})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "BRAND_NOT_FOUND")
 
 
 def test_statements_sum_the_ledger_by_day_region_and_store(
@@ -384,3 +394,30 @@ def test_statements_sum_the_ledger_by_day_region_and_store(
     csv_text = statements.to_csv(by_region, statements.CampaignLine)
     assert csv_text.splitlines()[0] == "day,region_code,awarded_fen,paid_fen,voided_fen,entries"
     assert f"{today},440100,1026,188,0,5" in csv_text  # two awards, subsidy, coupon, payout
+
+
+def test_a_running_worker_sweeps_up_payouts_whose_jobs_were_lost(
+    brand: BrandCtx, sandbox: Any
+) -> None:
+    from payouts import jobs
+
+    payout_id = _owed(brand)  # owed, but no job was ever queued for it (as after a crash)
+    jobs.queue().empty()
+    env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "onecode.cli", "worker", "--sweep-every", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(150):
+            if _payout(payout_id).state == "success":
+                break
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=30)
+    assert _payout(payout_id).state == "success", errors
+    assert "Traceback" not in errors
