@@ -67,6 +67,7 @@ def award_entry(
     region_code: str = "",
     scan_id: str | None = None,
     kind: str = "award",
+    held: bool = False,
     memo: str = "",
 ) -> dict[str, Any]:
     return {
@@ -81,6 +82,7 @@ def award_entry(
         "award_id": award_id,
         "scan_id": scan_id,
         "payout_id": None,
+        "held": held,
         "memo": memo,
     }
 
@@ -109,6 +111,7 @@ def payout_entry(
         "award_id": None,
         "scan_id": None,
         "payout_id": payout_id,
+        "held": False,
         "memo": f"bill {bill_no}",
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from brands import models as _brands  # noqa: F401  (registers `brands`, the tenant every row names)
@@ -39,6 +39,8 @@ class LedgerEntry(Base):
     award_id: Mapped[str | None] = mapped_column(String(32), index=True)
     scan_id: Mapped[str | None] = mapped_column(String(32))
     payout_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Posted while risk asked for review: owed, but paid only after staff release it.
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
     memo: Mapped[str] = mapped_column(String(200), default="")
 
 

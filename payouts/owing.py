@@ -44,7 +44,7 @@ def owe(session: Session, owed: list[Owed]) -> list[str]:
                 campaign_id=o.campaign_id,
                 region_code=o.region_code,
                 scan_id=o.scan_id,
-                memo="held for review" if o.held else "",
+                held=o.held,
             )
             for o in owed
         ],

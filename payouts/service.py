@@ -53,6 +53,11 @@ def bill_no(payout_id: str, n: int) -> str:
     return f"{payout_id[:28]}{n:04d}"
 
 
+def payout_id_for(cause: str) -> str:
+    """A payout's id from what caused it (`award/<award id>`): one payout per award."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"onecode-payout/{cause}").hex
+
+
 def new_payout(
     *,
     brand_id: int,
@@ -65,7 +70,7 @@ def new_payout(
     now: datetime,
 ) -> dict[str, Any]:
     """A payout row for `payouts` (bulk insert); its id is derived from what caused it."""
-    payout_id = uuid.uuid5(uuid.NAMESPACE_URL, f"onecode-payout/{cause}").hex
+    payout_id = payout_id_for(cause)
     return {
         "id": payout_id,
         "brand_id": brand_id,

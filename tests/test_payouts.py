@@ -421,3 +421,52 @@ def test_a_running_worker_sweeps_up_payouts_whose_jobs_were_lost(
         _, errors = worker.communicate(timeout=30)
     assert _payout(payout_id).state == "success", errors
     assert "Traceback" not in errors
+
+
+def test_staff_release_or_void_held_awards(client: TestClient, make_brand: Any) -> None:
+    from tests.conftest import auth
+
+    brand, other = make_brand(), make_brand()
+    now = datetime.now(UTC)
+    keep, drop = uuid.uuid4().hex, uuid.uuid4().hex
+    with session_scope() as s:
+        owe(
+            s,
+            [
+                Owed(keep, brand.id, now, "consumer", "gina", 300, None, held=True),
+                Owed(drop, brand.id, now, "consumer", "hank", 500, None, held=True),
+            ],
+        )
+    admin, finance = auth(brand.admin_token), auth(brand.finance_token)
+    listed = client.get("/v1/admin/held-awards", headers=admin).json()
+    assert sorted(a["award_id"] for a in listed) == sorted([keep, drop])
+    refused = client.post(f"/v1/admin/held-awards/{keep}/release", headers=finance)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "ROLE_REQUIRED")
+    elsewhere = client.post(
+        f"/v1/admin/held-awards/{keep}/release", headers=auth(other.admin_token)
+    )
+    assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (404, "AWARD_NOT_FOUND")
+
+    released = client.post(f"/v1/admin/held-awards/{keep}/release", headers=admin)
+    assert released.status_code == 200, released.text
+    p = _payout(released.json()["payout_id"])
+    assert (p.account, p.amount_fen, p.state) == ("consumer:gina", 300, "pending")
+    again = client.post(f"/v1/admin/held-awards/{keep}/release", headers=admin)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "AWARD_NOT_HELD")
+
+    voided = client.post(
+        f"/v1/admin/held-awards/{drop}/void", json={"reason": "account farm"}, headers=admin
+    )
+    assert voided.status_code == 204, voided.text
+    twice = client.post(
+        f"/v1/admin/held-awards/{drop}/void", json={"reason": "again"}, headers=admin
+    )
+    assert twice.json()["error"]["code"] == "AWARD_NOT_HELD"
+    assert client.get("/v1/admin/held-awards", headers=admin).json() == []
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:hank") == 0
+        assert ledger.balance(s, brand.id, "consumer:gina") == 300  # owed until paid
+        events = s.scalars(select(PayoutEvent.detail).where(PayoutEvent.payout_id == p.id)).all()
+    assert any(d.startswith("released by ") for d in events)
+    payouts_listed = client.get("/v1/admin/payouts?state=pending", headers=finance).json()
+    assert [x["id"] for x in payouts_listed] == [p.id]

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('award_id', sa.String(length=32), nullable=True),
     sa.Column('scan_id', sa.String(length=32), nullable=True),
     sa.Column('payout_id', sa.String(length=32), nullable=True),
+    sa.Column('held', sa.Boolean(), nullable=False),
     sa.Column('memo', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_ledger_entries_brand_id_brands')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries'))

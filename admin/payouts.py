@@ -1,0 +1,134 @@
+"""Admin API for money: held awards waiting for review (release or void), payouts, statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from admin.deps import PrincipalDep
+from brands.errors import InvalidToken, RoleRequired
+from infra.web import SessionDep, error_responses
+from payouts import holds, statements
+from payouts.holds import AwardNotFound, AwardNotHeld
+from payouts.models import Payout
+from rewards import campaigns
+from rewards.campaigns import CampaignNotFound
+
+router = APIRouter(prefix="/v1/admin", tags=["admin: money"])
+REVIEWERS = ("risk_analyst",)
+READERS = ("risk_analyst", "finance", "campaign_manager")
+
+
+class HeldAwardOut(BaseModel):
+    award_id: str = Field(description="The award, which is also the id of the scan that won it.")
+    at: datetime
+    account: str = Field(description="Who is owed, e.g. consumer:<openid>.")
+    amount_fen: int
+    campaign_id: int | None
+    region_code: str
+
+
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=150, examples=["one device, 40 accounts"])
+
+
+class PayoutOut(BaseModel):
+    id: str
+    account: str
+    amount_fen: int
+    state: str
+    bill_no: str = Field(description="The provider's merchant bill number now in use.")
+    reason: str = Field(description="Why it is waiting or failed, if it is.")
+    created_at: datetime
+    paid_at: datetime | None
+
+
+_REVIEW_ERRORS = error_responses(InvalidToken, RoleRequired, AwardNotFound, AwardNotHeld)
+
+
+@router.get("/held-awards", responses=error_responses(InvalidToken, RoleRequired))
+def held_awards(session: SessionDep, who: PrincipalDep) -> list[HeldAwardOut]:
+    """Awards risk held for review that no one has released or voided yet, oldest first."""
+    who.require(*REVIEWERS)
+    return [
+        HeldAwardOut(
+            award_id=str(e.award_id),
+            at=e.at,
+            account=e.account,
+            amount_fen=e.amount_fen,
+            campaign_id=e.campaign_id,
+            region_code=e.region_code,
+        )
+        for e in holds.waiting(session, who.brand_id)
+    ]
+
+
+@router.post("/held-awards/{award_id}/release", responses=_REVIEW_ERRORS)
+def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict[str, str]:
+    """Pay a held award: its payout is created and queued for the workers."""
+    who.require(*REVIEWERS)
+    payout_id = holds.release(session, brand_id=who.brand_id, award_id=award_id, actor=who.username)
+    return {"payout_id": payout_id}
+
+
+@router.post("/held-awards/{award_id}/void", status_code=204, responses=_REVIEW_ERRORS)
+def void_award(award_id: str, body: VoidIn, session: SessionDep, who: PrincipalDep) -> None:
+    """Cancel a held award; the ledger records who and why."""
+    who.require(*REVIEWERS)
+    holds.void(
+        session, brand_id=who.brand_id, award_id=award_id, actor=who.username, reason=body.reason
+    )
+
+
+@router.get("/payouts", responses=error_responses(InvalidToken, RoleRequired))
+def list_payouts(
+    session: SessionDep, who: PrincipalDep, state: str | None = None, limit: int = 100
+) -> list[PayoutOut]:
+    """The latest payouts, newest first; `state=failed` lists those that need a person."""
+    who.require(*READERS)
+    query = select(Payout).where(Payout.brand_id == who.brand_id)
+    if state:
+        query = query.where(Payout.state == state)
+    rows = session.scalars(query.order_by(Payout.created_at.desc()).limit(min(limit, 1000)))
+    return [
+        PayoutOut(
+            id=p.id,
+            account=p.account,
+            amount_fen=p.amount_fen,
+            state=p.state,
+            bill_no=p.bill_no,
+            reason=p.reason,
+            created_at=p.created_at,
+            paid_at=p.paid_at,
+        )
+        for p in rows
+    ]
+
+
+@router.get(
+    "/campaigns/{slug}/statement.csv",
+    response_class=PlainTextResponse,
+    responses=error_responses(InvalidToken, RoleRequired, CampaignNotFound),
+)
+def campaign_statement_csv(slug: str, session: SessionDep, who: PrincipalDep) -> str:
+    """The campaign's statement by day (UTC) and region, in fen, as CSV."""
+    who.require(*READERS)
+    c = campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
+    lines = statements.campaign_statement(session, who.brand_id, c.id)
+    return statements.to_csv(lines, statements.CampaignLine)
+
+
+@router.get(
+    "/stores/statement.csv",
+    response_class=PlainTextResponse,
+    responses=error_responses(InvalidToken, RoleRequired),
+)
+def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
+    """What the brand owes each store (voucher subsidies, restock coupons, cash), as CSV."""
+    who.require(*READERS)
+    lines = statements.account_statement(session, who.brand_id)
+    return statements.to_csv(lines, statements.AccountLine)

@@ -1,0 +1,112 @@
+"""Awards held for review (risk said "hold"): owed in the ledger, paid only when staff release
+them, or cancelled by a `void` entry. Both decisions are recorded with who made them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from infra.errors import Conflict, NotFound
+from payouts import jobs, ledger, service
+from payouts.models import LedgerEntry, Payout, PayoutEvent
+
+
+class AwardNotFound(NotFound):
+    """No award with this id in the brand's ledger."""
+
+    code = "AWARD_NOT_FOUND"
+
+
+class AwardNotHeld(Conflict):
+    """The award is not waiting for review: it was never held, or was released or voided."""
+
+    code = "AWARD_NOT_HELD"
+
+
+def _resolved(session: Session, entry: LedgerEntry) -> bool:
+    payout_id = service.payout_id_for(f"award/{entry.award_id}")
+    voided = session.get(LedgerEntry, ledger.entry_id("void", str(entry.award_id)))
+    return voided is not None or session.get(Payout, payout_id) is not None
+
+
+def waiting(session: Session, brand_id: int, *, limit: int = 500) -> list[LedgerEntry]:
+    """Held awards no one has released or voided yet, oldest first."""
+    held = session.scalars(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.brand_id == brand_id,
+            LedgerEntry.kind == "award",
+            LedgerEntry.held.is_(True),
+        )
+        .order_by(LedgerEntry.at)
+    )
+    return [e for e in held if not _resolved(session, e)][:limit]
+
+
+def _held(session: Session, brand_id: int, award_id: str) -> LedgerEntry:
+    entry = session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.brand_id == brand_id,
+            LedgerEntry.kind == "award",
+            LedgerEntry.award_id == award_id,
+        )
+    )
+    if entry is None:
+        raise AwardNotFound("no such award", award_id=award_id)
+    if not entry.held or _resolved(session, entry):
+        raise AwardNotHeld("this award is not waiting for review", award_id=award_id)
+    return entry
+
+
+def release(session: Session, *, brand_id: int, award_id: str, actor: str) -> str:
+    """Pay a held award: its payout is created and queued. Returns the payout's id."""
+    entry = _held(session, brand_id, award_id)
+    now = datetime.now(UTC)
+    openid = entry.account.partition(":")[2]
+    row = service.new_payout(
+        brand_id=brand_id,
+        account=entry.account,
+        openid=openid,
+        amount_fen=entry.amount_fen,
+        campaign_id=entry.campaign_id,
+        region_code=entry.region_code,
+        cause=f"award/{award_id}",
+        now=now,
+    )
+    service.create(session, [row])
+    session.add(
+        PayoutEvent(
+            brand_id=brand_id,
+            payout_id=row["id"],
+            at=now,
+            bill_no=row["bill_no"],
+            state="pending",
+            detail=f"released by {actor}"[:300],
+        )
+    )
+    jobs.enqueue_after_commit(session, [row["id"]])
+    return str(row["id"])
+
+
+def void(session: Session, *, brand_id: int, award_id: str, actor: str, reason: str) -> None:
+    """Cancel a held award: a `void` entry takes its amount off the account's balance."""
+    entry = _held(session, brand_id, award_id)
+    ledger.post(
+        session,
+        [
+            ledger.award_entry(
+                award_id=award_id,
+                brand_id=brand_id,
+                at=datetime.now(UTC),
+                account=entry.account,
+                amount_fen=-entry.amount_fen,
+                campaign_id=entry.campaign_id,
+                region_code=entry.region_code,
+                scan_id=entry.scan_id,
+                kind="void",
+                memo=f"voided by {actor}: {reason}"[:200],
+            )
+        ],
+    )
