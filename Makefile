@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate demo serve test lint bench bench-scan clean
+.PHONY: install migrate demo serve test lint bench bench-scan bench-payouts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,15 +34,21 @@ lint: install
 test: lint
 	$(BIN)/pytest -q
 
-# Print files, verification and storage (bench/out/results.json), then the consumer scan
-# against a bare validated endpoint (bench/out/scan.json); docs/benchmarks.md explains both.
+# Print files, verification and storage (bench/out/results.json), the consumer scan against a
+# bare validated endpoint (bench/out/scan.json), payouts through two workers to the sandbox
+# (bench/out/payouts.json); docs/benchmarks.md explains them.
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.scan_load
+	$(BIN)/python -m bench.payouts
 
 # The consumer scan part alone.
 bench-scan: install
 	$(BIN)/python -m bench.scan_load
+
+# The payout part alone.
+bench-payouts: install
+	$(BIN)/python -m bench.payouts
 
 clean:
 	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=SecretStr("sandbox"), description="Merchant credential at the provider."
     )
     payout_timeout: float = Field(default=5.0, gt=0, description="Seconds per provider call.")
+    payout_rate_per_second: float = Field(
+        default=90,
+        ge=0,
+        description="Provider calls a second, shared by every worker (the provider allows "
+        "about 100 a merchant); 0: no limit.",
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

@@ -574,9 +574,7 @@ def run_worker(
     sweeper = threading.Thread(
         target=jobs.sweep_forever, args=(stop,), kwargs={"interval": sweep_every}, daemon=True
     )
-    if burst:
-        jobs.sweep()
-    else:
+    if not burst:  # a burst run drains the queue as it is, then stops
         sweeper.start()
     try:
         SimpleWorker([jobs.QUEUE], connection=get_redis()).work(

@@ -19,22 +19,31 @@ from infra.logging import get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
 from payouts import service
-from payouts.provider import HttpProvider
+from payouts.provider import HttpProvider, Provider
+from payouts.ratelimit import RateLimitedProvider, SharedRate
 
 log = get_logger(__name__)
 QUEUE = "payouts"
 
 
 @lru_cache
-def provider() -> HttpProvider:
+def provider() -> Provider:
+    """The provider from settings, behind the rate every worker of the merchant shares."""
     settings = get_settings()
     if not settings.payout_provider_url:
         raise RuntimeError("ONECODE_PAYOUT_PROVIDER_URL is not set; payouts cannot be sent")
-    return HttpProvider(
+    client = HttpProvider(
         settings.payout_provider_url,
         settings.payout_mch_id,
         settings.payout_api_key.get_secret_value(),
         timeout=settings.payout_timeout,
+    )
+    if not settings.payout_rate_per_second:
+        return client
+    # Merchant-wide, not a brand's key: one merchant account pays for every brand here.
+    key = f"oc:provider:{settings.payout_mch_id}:rate"
+    return RateLimitedProvider(
+        client, SharedRate(get_redis(), key, settings.payout_rate_per_second)
     )
 
 

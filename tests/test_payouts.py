@@ -321,6 +321,9 @@ def test_a_won_red_packet_flows_to_paid_through_the_worker(
     before = client.get("/v1/consumer/wallet", params=wallet).json()
     assert (before["owed_fen"], before["paid_fen"]) == (188, 0)
     assert [p["state"] for p in before["payouts"]] == ["pending"]
+    from payouts import jobs
+
+    jobs.sweep()  # this process has no provider configured, so the recorder queued nothing
     env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url)
     done = subprocess.run(
         [sys.executable, "-m", "onecode.cli", "worker", "--burst"],
@@ -470,3 +473,32 @@ def test_staff_release_or_void_held_awards(client: TestClient, make_brand: Any) 
     assert any(d.startswith("released by ") for d in events)
     payouts_listed = client.get("/v1/admin/payouts?state=pending", headers=finance).json()
     assert [x["id"] for x in payouts_listed] == [p.id]
+
+
+def test_workers_sharing_the_rate_are_never_refused_for_it(brand: BrandCtx, sandbox: Any) -> None:
+    from infra.redis import get_redis
+    from payouts.ratelimit import RateLimitedProvider, SharedRate
+
+    sandbox.faults(rate_limit_rps=20)
+    time.sleep(1.1)  # the sandbox's bucket refills
+    key = f"oc:provider:test-{uuid.uuid4().hex[:8]}:rate"
+    ids = [_owed(brand) for _ in range(30)]
+
+    def worker(mine: list[str]) -> None:
+        limited = RateLimitedProvider(_provider(sandbox), SharedRate(get_redis(), key, 18))
+        for payout_id in mine:
+            assert service.pay(payout_id, limited).state == "success"
+
+    threads = [threading.Thread(target=worker, args=(ids[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with session_scope() as s:
+        states = set(s.scalars(select(Payout.state).where(Payout.id.in_(ids))))
+        refused = s.scalar(
+            select(func.count())
+            .select_from(PayoutEvent)
+            .where(PayoutEvent.payout_id.in_(ids), PayoutEvent.detail.contains("RateLimited"))
+        )
+    assert (states, refused) == ({"success"}, 0)
