@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 PORT = int(os.environ.get("BENCH_SANDBOX_PORT", "8911"))
-PAYOUTS = int(os.environ.get("BENCH_PAYOUTS", "2000"))
-LIMITED_PAYOUTS = int(os.environ.get("BENCH_LIMITED_PAYOUTS", "1000"))
+PAYOUTS = int(os.environ.get("BENCH_PAYOUTS", "10000"))
+LIMITED_PAYOUTS = int(os.environ.get("BENCH_LIMITED_PAYOUTS", "2000"))
 WORKERS = 2
 
 

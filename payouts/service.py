@@ -127,21 +127,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _take(payout_id: str, now: datetime) -> bool:
-    """Take the payout's lease if it is not final and nobody holds it."""
-    with session_scope() as s:
-        taken = s.execute(
-            update(Payout)
-            .where(
-                Payout.id == payout_id,
-                Payout.state.not_in(FINAL),
-                or_(Payout.lease_until.is_(None), Payout.lease_until < now),
-            )
-            .values(lease_until=now + LEASE)
-        )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
-
-
 def _move(
     s: Session, p: Payout, state: str, now: datetime, detail: str = "", **values: Any
 ) -> None:
@@ -168,35 +153,88 @@ def _backoff(tries: int) -> timedelta:
 
 def pay(payout_id: str, provider: Provider, *, now: datetime | None = None) -> Outcome:
     """One attempt to move a payout forward: send it, or learn what became of it."""
+    return pay_many([payout_id], provider, now=now)[0]
+
+
+@dataclass(frozen=True)
+class _Work:
+    payout_id: str
+    state: str
+    bill_no: str
+    openid: str
+    amount_fen: int
+
+
+def pay_many(
+    payout_ids: list[str], provider: Provider, *, now: datetime | None = None
+) -> list[Outcome]:
+    """One attempt for each payout, in three steps: take the free ones and mark them `sending`
+    (one transaction, committed before the provider hears of them), ask the provider about
+    each, record every answer (one transaction). Two transactions a batch, not five a payout."""
     now = now or _now()
-    if not _take(payout_id, now):
-        with session_scope() as s:
-            p = s.get(Payout, payout_id)
-            return Outcome(
-                payout_id, "busy" if p and p.state not in FINAL else (p.state if p else "missing")
+    with session_scope() as s:
+        taken = set(
+            s.scalars(
+                update(Payout)
+                .where(
+                    Payout.id.in_(payout_ids),
+                    Payout.state.not_in(FINAL),
+                    or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+                )
+                .values(lease_until=now + LEASE)
+                .returning(Payout.id)
             )
-    try:
-        with session_scope() as s:
-            p = s.get_one(Payout, payout_id)
+        )
+        work = []
+        others = {}
+        for p in s.scalars(select(Payout).where(Payout.id.in_(payout_ids))):
+            if p.id not in taken:  # another worker has it, or it is final
+                others[p.id] = "busy" if p.state not in FINAL else p.state
+                continue
             if p.state == "pending":
-                _move(s, p, "sending", now)  # committed before the provider hears of it
-            state, bill_number = p.state, p.bill_no
-            openid, amount = p.openid, p.amount_fen
-        bill = _learn(provider, state, bill_number, openid, amount)
-        return _apply(payout_id, bill_number, bill, now)
-    except (OutcomeUnknown, RateLimited) as exc:
-        return _later(payout_id, now, f"{type(exc).__name__}: {exc}")
-    except Rejected as exc:
+                _move(s, p, "sending", now)
+            work.append(_Work(p.id, p.state, p.bill_no, p.openid, p.amount_fen))
+    answers: dict[str, Bill | Exception] = {}
+    for w in work:
+        try:
+            answers[w.payout_id] = _learn(provider, w.state, w.bill_no, w.openid, w.amount_fen)
+        except (OutcomeUnknown, Rejected) as exc:  # RateLimited is a Rejected
+            answers[w.payout_id] = exc
+    outcomes = {pid: Outcome(pid, state) for pid, state in others.items()}
+    now = _now()  # the answers' time: when each was paid, when to look again
+    with session_scope() as s:
+        payouts = {p.id: p for p in s.scalars(select(Payout).where(Payout.id.in_(taken)))}
+        for w in work:
+            outcomes[w.payout_id] = _record(s, payouts[w.payout_id], w, answers[w.payout_id], now)
+        s.execute(update(Payout).where(Payout.id.in_(taken)).values(lease_until=None))
+    return [outcomes.get(pid, Outcome(pid, "missing")) for pid in payout_ids]
+
+
+def _record(s: Session, p: Payout, w: _Work, answer: Bill | Exception, now: datetime) -> Outcome:
+    if isinstance(answer, OutcomeUnknown | RateLimited):
+        why = f"{type(answer).__name__}: {answer}"
+        p.tries += 1
+        p.due_at = now + _backoff(p.tries)
+        p.reason = why[:200]
+        s.add(
+            PayoutEvent(
+                brand_id=p.brand_id,
+                payout_id=p.id,
+                at=now,
+                bill_no=p.bill_no,
+                state=p.state,
+                detail=why[:300],
+            )
+        )
+        return Outcome(p.id, p.state, p.due_at)
+    if isinstance(answer, Rejected):
         # The provider refused the request itself (amount, limits, account): no transfer
         # exists, and the same request would be refused again. Visible, owed, not lost.
-        with session_scope() as s:
-            p = s.get_one(Payout, payout_id)
-            _move(s, p, "failed", now, exc.code, reason=f"{exc.code}: {exc.message}"[:200])
-        log.warning("payout_refused", payout_id=payout_id, code=exc.code)
-        return Outcome(payout_id, "failed")
-    finally:
-        with session_scope() as s:
-            s.execute(update(Payout).where(Payout.id == payout_id).values(lease_until=None))
+        _move(s, p, "failed", now, answer.code, reason=f"{answer.code}: {answer.message}"[:200])
+        log.warning("payout_refused", payout_id=p.id, code=answer.code)
+        return Outcome(p.id, "failed")
+    assert isinstance(answer, Bill)
+    return _apply(s, p, w.bill_no, answer, now)
 
 
 def _learn(provider: Provider, state: str, number: str, openid: str, amount: int) -> Bill:
@@ -215,63 +253,42 @@ def _learn(provider: Provider, state: str, number: str, openid: str, amount: int
         return found
 
 
-def _apply(payout_id: str, number: str, bill: Bill, now: datetime) -> Outcome:
-    with session_scope() as s:
-        p = s.get_one(Payout, payout_id)
-        if p.bill_no != number or p.state in FINAL:  # moved on meanwhile; nothing to do
-            return Outcome(payout_id, p.state)
-        if bill.state == "SUCCESS":
-            _move(s, p, "success", now, paid_at=now, reason="")
-            entry = ledger.payout_entry(
-                payout_id=p.id,
-                brand_id=p.brand_id,
-                at=now,
-                account=p.account,
-                amount_fen=p.amount_fen,
-                campaign_id=p.campaign_id,
-                region_code=p.region_code,
-                bill_no=p.bill_no,
-            )
-            ledger.post(s, [entry])
-            return Outcome(payout_id, "success")
-        if bill.state in ("FAIL", "CANCELLED"):
-            reason = f"{bill.state}: {bill.fail_reason}"[:200]
-            if p.bills >= MAX_BILLS:
-                _move(s, p, "failed", now, reason, reason=reason)
-                log.warning("payout_failed", payout_id=payout_id, reason=reason)
-                return Outcome(payout_id, "failed")
-            # An explicit failure: only now may a new bill number be used.
-            _move(s, p, "pending", now, reason, reason=reason)
-            p.bills += 1
-            p.bill_no = bill_no(p.id, p.bills)
-            p.due_at = now
-            return Outcome(payout_id, "pending", now)
-        state = _PROVIDER_STATE.get(bill.state, "processing")
-        due = now + _backoff(p.tries)
-        if state != p.state:
-            _move(s, p, state, now, bill.state)
-        p.tries += 1
-        p.due_at = due
-        return Outcome(payout_id, state, due)
-
-
-def _later(payout_id: str, now: datetime, why: str) -> Outcome:
-    with session_scope() as s:
-        p = s.get_one(Payout, payout_id)
-        p.tries += 1
-        p.due_at = now + _backoff(p.tries)
-        p.reason = why[:200]
-        s.add(
-            PayoutEvent(
-                brand_id=p.brand_id,
-                payout_id=p.id,
-                at=now,
-                bill_no=p.bill_no,
-                state=p.state,
-                detail=why[:300],
-            )
+def _apply(s: Session, p: Payout, number: str, bill: Bill, now: datetime) -> Outcome:
+    if p.bill_no != number or p.state in FINAL:  # moved on meanwhile; nothing to do
+        return Outcome(p.id, p.state)
+    if bill.state == "SUCCESS":
+        _move(s, p, "success", now, paid_at=now, reason="")
+        entry = ledger.payout_entry(
+            payout_id=p.id,
+            brand_id=p.brand_id,
+            at=now,
+            account=p.account,
+            amount_fen=p.amount_fen,
+            campaign_id=p.campaign_id,
+            region_code=p.region_code,
+            bill_no=p.bill_no,
         )
-        return Outcome(payout_id, p.state, p.due_at)
+        ledger.post(s, [entry])
+        return Outcome(p.id, "success")
+    if bill.state in ("FAIL", "CANCELLED"):
+        reason = f"{bill.state}: {bill.fail_reason}"[:200]
+        if p.bills >= MAX_BILLS:
+            _move(s, p, "failed", now, reason, reason=reason)
+            log.warning("payout_failed", payout_id=p.id, reason=reason)
+            return Outcome(p.id, "failed")
+        # An explicit failure: only now may a new bill number be used.
+        _move(s, p, "pending", now, reason, reason=reason)
+        p.bills += 1
+        p.bill_no = bill_no(p.id, p.bills)
+        p.due_at = now
+        return Outcome(p.id, "pending", now)
+    state = _PROVIDER_STATE.get(bill.state, "processing")
+    due = now + _backoff(p.tries)
+    if state != p.state:
+        _move(s, p, state, now, bill.state)
+    p.tries += 1
+    p.due_at = due
+    return Outcome(p.id, state, due)
 
 
 def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:
