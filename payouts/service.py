@@ -127,24 +127,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _move(
-    s: Session, p: Payout, state: str, now: datetime, detail: str = "", **values: Any
-) -> None:
-    """Change a payout's state, with its trace."""
+def _trace(s: Session, p: Payout, now: datetime, detail: str = "") -> None:
+    """Note the payout's state now, and why, in its trace."""
     s.add(
         PayoutEvent(
             brand_id=p.brand_id,
             payout_id=p.id,
             at=now,
             bill_no=p.bill_no,
-            state=state,
+            state=p.state,
             detail=detail[:300],
         )
     )
+
+
+def _move(
+    s: Session, p: Payout, state: str, now: datetime, detail: str = "", **values: Any
+) -> None:
+    """Change a payout's state, with its trace."""
     p.state = state
     p.updated_at = now
     for name, value in values.items():
         setattr(p, name, value)
+    _trace(s, p, now, detail)
 
 
 def _backoff(tries: int) -> timedelta:
@@ -216,16 +221,7 @@ def _record(s: Session, p: Payout, w: _Work, answer: Bill | Exception, now: date
         p.tries += 1
         p.due_at = now + _backoff(p.tries)
         p.reason = why[:200]
-        s.add(
-            PayoutEvent(
-                brand_id=p.brand_id,
-                payout_id=p.id,
-                at=now,
-                bill_no=p.bill_no,
-                state=p.state,
-                detail=why[:300],
-            )
-        )
+        _trace(s, p, now, why)
         return Outcome(p.id, p.state, p.due_at)
     if isinstance(answer, Rejected):
         # The provider refused the request itself (amount, limits, account): no transfer
