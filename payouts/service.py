@@ -175,8 +175,13 @@ def pay_many(
 ) -> list[Outcome]:
     """One attempt for each payout, in three steps: take the free ones and mark them `sending`
     (one transaction, committed before the provider hears of them), ask the provider about
-    each, record every answer (one transaction). Two transactions a batch, not five a payout."""
-    now = now or _now()
+    each, record every answer (one transaction). Two transactions a batch, not five a payout.
+
+    A batch that outlives its lease (a provider answering very slowly) may be taken by another
+    worker too: both then send the same bill numbers, which the provider answers with the one
+    transfer, and whoever records second finds the payout final and records nothing.
+    """
+    started = now or _now()
     with session_scope() as s:
         taken = set(
             s.scalars(
@@ -184,9 +189,9 @@ def pay_many(
                 .where(
                     Payout.id.in_(payout_ids),
                     Payout.state.not_in(FINAL),
-                    or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+                    or_(Payout.lease_until.is_(None), Payout.lease_until < started),
                 )
-                .values(lease_until=now + LEASE)
+                .values(lease_until=started + LEASE)
                 .returning(Payout.id)
             )
         )
@@ -197,7 +202,7 @@ def pay_many(
                 others[p.id] = "busy" if p.state not in FINAL else p.state
                 continue
             if p.state == "pending":
-                _move(s, p, "sending", now)
+                _move(s, p, "sending", started)
             work.append(_Work(p.id, p.state, p.bill_no, p.openid, p.amount_fen))
     answers: dict[str, Bill | Exception] = {}
     for w in work:
@@ -206,11 +211,13 @@ def pay_many(
         except (OutcomeUnknown, Rejected) as exc:  # RateLimited is a Rejected
             answers[w.payout_id] = exc
     outcomes = {pid: Outcome(pid, state) for pid, state in others.items()}
-    now = _now()  # the answers' time: when each was paid, when to look again
+    answered = now or _now()  # when each was paid, and from when to look again
     with session_scope() as s:
         payouts = {p.id: p for p in s.scalars(select(Payout).where(Payout.id.in_(taken)))}
         for w in work:
-            outcomes[w.payout_id] = _record(s, payouts[w.payout_id], w, answers[w.payout_id], now)
+            outcomes[w.payout_id] = _record(
+                s, payouts[w.payout_id], w, answers[w.payout_id], answered
+            )
         s.execute(update(Payout).where(Payout.id.in_(taken)).values(lease_until=None))
     return [outcomes.get(pid, Outcome(pid, "missing")) for pid in payout_ids]
 
