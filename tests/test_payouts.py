@@ -538,3 +538,14 @@ def test_no_award_is_lost_when_redis_restarts_between_the_scan_and_the_payout(
         assert (again.outcome, again.repeat) == ("won", True)
     finally:
         after.shutdown(nosave=True)
+
+
+def test_the_providers_daily_limit_per_user_is_honoured(brand: BrandCtx, sandbox: Any) -> None:
+    sandbox.faults(rate_limit_rps=0, user_daily_fen=300)
+    first, second = _owed(brand, 188, openid="jay"), _owed(brand, 188, openid="jay")
+    provider = _provider(sandbox)
+    assert service.pay(first, provider).state == "success"
+    assert service.pay(second, provider).state == "failed"
+    assert _payout(second).reason.startswith("QUOTA_EXCEED")
+    with session_scope() as s:
+        assert ledger.balance(s, brand.id, "consumer:jay") == 188  # the second is still owed
