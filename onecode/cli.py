@@ -648,7 +648,11 @@ def demo(
         subprocess.Popen([*cmd, "worker", "--sweep-every", "2"]),  # noqa: S603
     ]
     out.print(f"\nPayment sandbox on http://127.0.0.1:{sandbox_port}, one payout worker running.")
-    out.print("Watch red packets reach their winners:", soft_wrap=True)
+    out.print(
+        "Cash (a consumer's red packet, the guide's bonus, the open-case reward) is paid within "
+        "a second or two; watch it in a wallet and in the campaign's statement:",
+        soft_wrap=True,
+    )
     out.print(
         f"curl -s 'http://{host}:{port}/v1/consumer/wallet?brand={slug}&openid=demo-alice'",
         soft_wrap=True,
