@@ -10,7 +10,9 @@ local previous = redis.call('HGET', KEYS[2], field)
 if previous then
   -- Claimed before: by this consumer (a repeat) or by another (a signal for risk). Either
   -- way the scan is recorded here, so that no answer costs a second round trip.
-  local first_openid = string.match(previous, '^(.*)|[^|]*|[^|]*|[^|]*$')
+  -- openid|tier|at ms|scan id|held (records written before `held` have no last field)
+  local body = string.match(previous, '|[01]$') and string.sub(previous, 1, -3) or previous
+  local first_openid = string.match(body, '^(.*)|[^|]*|[^|]*|[^|]*$')
   local outcome = first_openid == ARGV[3] and 'repeat' or 'already_claimed'
   redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', outcome)
   return {'claimed', previous}
@@ -81,7 +83,8 @@ if chosen and chosen.extra ~= '' then
   redis.call('SET', KEYS[10 + n], ARGV[16] .. '|' .. now .. '|' .. chosen.extra,
              'EX', terms.valid_days * 86400 + 7 * 86400)
 end
-local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15]
+local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15] .. '|' ..
+               string.sub(ARGV[16], -1)
 redis.call('HSET', KEYS[2], field, record)
 redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', chosen and 'won' or 'thanks',
            'tier', tier_key, 'cost', tostring(cost),

@@ -81,6 +81,7 @@ class ClaimResult:
     first_openid: str = ""
     first_at_ms: int = 0
     first_scan_id: str = ""
+    first_held: bool = False
 
 
 def _limit(value: int | None) -> int:
@@ -120,6 +121,15 @@ def _tiers_arg(tiers: tuple[Tier, ...]) -> str:
     return arg
 
 
+def _claimed(record: str) -> ClaimResult:
+    """A code's claim record: `openid|tier|at ms|scan id|held`. An openid may hold "|", so it
+    is read from the right; records written before `held` existed end at the scan id."""
+    held = record[-2:] in ("|0", "|1")
+    body = record[:-2] if held else record
+    openid, tier, at, scan_id = body.rsplit("|", 3)
+    return ClaimResult("claimed", tier, openid, int(at), scan_id, held and record[-1] == "1")
+
+
 def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     b, c = req.brand_id, req.campaign_id
     keys = [
@@ -156,6 +166,5 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     reply: list[bytes] = run_script(client, _SCRIPT, keys, args)
     status = reply[0].decode()
     if status == "claimed":
-        openid, tier, at, scan_id = reply[1].decode().rsplit("|", 3)  # "|" may be in an openid
-        return ClaimResult("claimed", tier, openid, int(at), scan_id)
+        return _claimed(reply[1].decode())
     return ClaimResult(status, reply[1].decode() if len(reply) > 1 else "")

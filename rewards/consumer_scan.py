@@ -233,6 +233,7 @@ def _claim(
             result.tier,
             first_at,
             repeat=True,
+            held=result.first_held,
         )
     first_at = datetime.fromtimestamp(s.now_ms / 1000, UTC)  # as the claim stored it
     return _won_or_thanks(s, s.scan_id, batch, tiers, result.tier, first_at, held=held)
