@@ -337,3 +337,23 @@ def test_the_recorder_loop_drains_every_brand(make_brand) -> None:  # type: igno
         stop.set()
         loop.join(timeout=10)
     assert found == 2
+
+
+def test_claims_recorded_before_the_held_flag_existed_still_read(brand: BrandCtx) -> None:
+    from infra.redis import brand_key, get_redis
+
+    batch = _setup(brand)
+    first = _scan(brand, batch, 0, "old|timer")
+    key = brand_key(brand.id, "claims", batch)
+    record = get_redis().hget(key, "0")
+    assert isinstance(record, bytes)
+    assert record.endswith(b"|0")
+    get_redis().hset(key, "0", record[:-2])  # as the claim script wrote it before
+    again = _scan(brand, batch, 0, "old|timer")
+    assert (again.outcome, again.repeat, again.held, again.scan_id) == (
+        "won",
+        True,
+        False,
+        first.scan_id,
+    )
+    assert _scan(brand, batch, 0, "someone").outcome == "already_claimed"
