@@ -136,7 +136,9 @@ def test_owed_then_paid_once_and_the_ledger_balances(brand: BrandCtx, sandbox: A
     with session_scope() as s:
         assert ledger.balance(s, brand.id, "consumer:alice") == 0
         states = s.scalars(
-            select(PayoutEvent.state).where(PayoutEvent.payout_id == payout_id)
+            select(PayoutEvent.state)
+            .where(PayoutEvent.payout_id == payout_id)
+            .order_by(PayoutEvent.id)
         ).all()
     assert list(states) == ["pending", "sending", "success"]
 
