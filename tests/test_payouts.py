@@ -237,7 +237,10 @@ def test_two_workers_racing_on_one_payout_pay_once(brand: BrandCtx, sandbox: Any
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == ["busy", "success"]
+    # Usually one finds the other holding it ("busy"); on a slow machine the second may come
+    # after the first finished and find it paid. Either way the provider saw one transfer.
+    assert "success" in results
+    assert set(results) <= {"busy", "success"}
     assert len(sandbox.bills(_payout(payout_id).bill_no)) == 1
     assert _paid_entries(payout_id) == 1
 
