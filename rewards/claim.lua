@@ -83,8 +83,7 @@ if chosen and chosen.extra ~= '' then
   redis.call('SET', KEYS[10 + n], ARGV[16] .. '|' .. now .. '|' .. chosen.extra,
              'EX', terms.valid_days * 86400 + 7 * 86400)
 end
-local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15] .. '|' ..
-               string.sub(ARGV[16], -1)
+local record = ARGV[3] .. '|' .. tier_key .. '|' .. now .. '|' .. ARGV[15] .. '|' .. ARGV[17]
 redis.call('HSET', KEYS[2], field, record)
 redis.call('XADD', KEYS[9], '*', 'scan', ARGV[13], 'outcome', chosen and 'won' or 'thanks',
            'tier', tier_key, 'cost', tostring(cost),

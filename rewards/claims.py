@@ -60,7 +60,7 @@ class ClaimRequest:
     region_code: str  # the campaign region whose budgets apply ("" for none)
     day: str  # the campaign's local calendar day, YYYYMMDD
     openid: str
-    tiers: tuple[Tier, ...]
+    draw: Draw
     total_budget_fen: int | None
     daily_budget_fen: int | None
     region_total_fen: int | None
@@ -88,21 +88,18 @@ def _limit(value: int | None) -> int:
     return -1 if value is None else value
 
 
-_encoded: dict[int, tuple[tuple[Tier, ...], str]] = {}
+@dataclass(frozen=True)
+class Draw:
+    """A prize table as the claim script takes it: the tiers, their JSON argument and their
+    counters' keys, prepared once (the snapshot holds one per campaign and region rule), since
+    encoding them for every scan was the largest Python cost of a claim."""
+
+    tiers: tuple[Tier, ...]
+    arg: str
+    counters: tuple[str, ...]
 
 
-def _tiers_arg(tiers: tuple[Tier, ...]) -> str:
-    """The tiers as one JSON argument, encoded once per tiers tuple rather than once a scan.
-
-    One argument instead of seven a tier: packing the command's arguments was the largest
-    Python cost of a scan. Keyed by identity (the snapshot holds its tuples); the entry keeps
-    its tuple alive, so an id cannot be reused while it is cached.
-    """
-    found = _encoded.get(id(tiers))
-    if found is not None and found[0] is tiers:
-        return found[1]
-    if len(_encoded) >= 4096:  # tiers lowered by risk are built per scan: keep the cache small
-        _encoded.clear()
+def draw(brand_id: int, campaign_id: int, tiers: tuple[Tier, ...]) -> Draw:
     arg = json.dumps(
         [
             {
@@ -117,8 +114,8 @@ def _tiers_arg(tiers: tuple[Tier, ...]) -> str:
             for t in tiers
         ]
     )
-    _encoded[id(tiers)] = (tiers, arg)
-    return arg
+    counters = tuple(brand_key(brand_id, "tier", campaign_id, t.key) for t in tiers)
+    return Draw(tiers, arg, counters)
 
 
 def _claimed(record: str) -> ClaimResult:
@@ -142,7 +139,7 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         brand_key(b, "wins", c, req.openid, "day", req.day),
         brand_key(b, "wins", c, req.openid),
         events_key(b),
-        *(brand_key(b, "tier", c, t.key) for t in req.tiers),
+        *req.draw.counters,
         voucher_key(b, req.scan_id),
     ]
     args: list[str | int | float] = [
@@ -159,9 +156,10 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         _limit(req.wins_total),
         DAY_KEY_TTL,
         req.scan_json,
-        _tiers_arg(req.tiers),
+        req.draw.arg,
         req.scan_id,
         f"{c}|{req.region_code}|{int(req.held)}",  # a voucher's campaign, region, held
+        int(req.held),  # kept in the claim record, for repeat answers
     ]
     reply: list[bytes] = run_script(client, _SCRIPT, keys, args)
     status = reply[0].decode()

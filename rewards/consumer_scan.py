@@ -21,7 +21,7 @@ from codegen import open_code
 from codegen.errors import CodeNotFound
 from infra.redis import config_version, get_redis
 from rewards import recorder
-from rewards.claims import ClaimRequest, claim, spent_key
+from rewards.claims import ClaimRequest, claim, draw, spent_key
 from rewards.prizes import Tier
 from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
 
@@ -182,9 +182,9 @@ def _claim(
 ) -> ScanAnswer:
     region = next((code for code in lineage if code in campaign.region_rules), "")
     rule = campaign.region_rules.get(region)
-    tiers = rule.tiers if rule and rule.tiers is not None else campaign.tiers
+    table = rule.draw if rule and rule.draw is not None else campaign.draw
     if decision.action == "lower":
-        tiers = _lowered(tiers)
+        table = draw(s.brand_id, campaign.id, _lowered(table.tiers))
     held = decision.action == "hold"
     s.record.update(held=held, award_region=region)
     result = claim(
@@ -198,7 +198,7 @@ def _claim(
             region_code=region,
             day=campaign.local_day(s.now),
             openid=s.request.openid,
-            tiers=tiers,
+            draw=table,
             total_budget_fen=campaign.total_budget_fen,
             daily_budget_fen=campaign.daily_budget_fen,
             region_total_fen=rule.total_budget_fen if rule else None,
@@ -229,14 +229,14 @@ def _claim(
             s,
             result.first_scan_id,
             batch,
-            campaign.tiers + tiers,
+            campaign.draw.tiers + table.tiers,
             result.tier,
             first_at,
             repeat=True,
             held=result.first_held,
         )
     first_at = datetime.fromtimestamp(s.now_ms / 1000, UTC)  # as the claim stored it
-    return _won_or_thanks(s, s.scan_id, batch, tiers, result.tier, first_at, held=held)
+    return _won_or_thanks(s, s.scan_id, batch, table.tiers, result.tier, first_at, held=held)
 
 
 def _won_or_thanks(

@@ -12,6 +12,7 @@ import bisect
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from brands.models import Region
 from codegen.models import Activation, CodeBatch, CodeVoid
 from infra.db import get_sessionmaker
 from infra.redis import config_version, get_redis
-from rewards.claims import campaign_day
+from rewards.claims import Draw, campaign_day, draw
 from rewards.models import Campaign, CampaignRegion
 from rewards.prizes import PrizeTable, Tier
 
@@ -51,7 +52,7 @@ class BatchView:
 class RegionRule:
     total_budget_fen: int | None
     daily_budget_fen: int | None
-    tiers: tuple[Tier, ...] | None
+    draw: Draw | None  # the region's own prize table, if it has one
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class CampaignView:
     daily_budget_fen: int | None
     wins_per_consumer_per_day: int | None
     wins_per_consumer: int | None
-    tiers: tuple[Tier, ...]
+    draw: Draw
     regions: frozenset[str]
     region_rules: dict[str, RegionRule]
 
@@ -110,6 +111,10 @@ class Snapshot:
         return chain
 
 
+def _tiers(prize_table: dict[str, Any]) -> tuple[Tier, ...]:
+    return tuple(PrizeTable.model_validate(prize_table).tiers)
+
+
 def load(brand_id: int) -> Snapshot:
     version = config_version(get_redis(), brand_id)
     with get_sessionmaker()() as s:
@@ -141,11 +146,9 @@ def load(brand_id: int) -> Snapshot:
         }
         rules: dict[int, dict[str, RegionRule]] = {}
         for cr in s.scalars(select(CampaignRegion).where(CampaignRegion.brand_id == brand_id)):
-            tiers = (
-                tuple(PrizeTable.model_validate(cr.prize_table).tiers) if cr.prize_table else None
-            )
+            own = draw(brand_id, cr.campaign_id, _tiers(cr.prize_table)) if cr.prize_table else None
             rules.setdefault(cr.campaign_id, {})[cr.region_code] = RegionRule(
-                cr.total_budget_fen, cr.daily_budget_fen, tiers
+                cr.total_budget_fen, cr.daily_budget_fen, own
             )
         campaigns = {
             c.id: CampaignView(
@@ -159,7 +162,7 @@ def load(brand_id: int) -> Snapshot:
                 c.daily_budget_fen,
                 c.wins_per_consumer_per_day,
                 c.wins_per_consumer,
-                tuple(PrizeTable.model_validate(c.prize_table).tiers),
+                draw(brand_id, c.id, _tiers(c.prize_table)),
                 frozenset(c.regions or []),
                 rules.get(c.id, {}),
             )
