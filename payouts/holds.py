@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from infra.errors import Conflict, NotFound
 from payouts import jobs, ledger, service
-from payouts.models import LedgerEntry, Payout, PayoutEvent
+from payouts.models import LedgerEntry, Payout
 
 
 class AwardNotFound(NotFound):
@@ -75,17 +75,7 @@ def release(session: Session, *, brand_id: int, award_id: str, actor: str) -> st
         cause=f"award/{award_id}",
         now=now,
     )
-    service.create(session, [row])
-    session.add(
-        PayoutEvent(
-            brand_id=brand_id,
-            payout_id=row["id"],
-            at=now,
-            bill_no=row["bill_no"],
-            state="pending",
-            detail=f"released by {actor}"[:300],
-        )
-    )
+    service.create(session, [row], why=f"released by {actor}")
     jobs.enqueue_after_commit(session, [row["id"]])
     return str(row["id"])
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -105,23 +105,33 @@ class _Sandbox:
         self.lock = threading.Lock()
         self.random = random.Random()
 
-    def allow(self, mch_id: str) -> bool:
+    def admit(self, mch_id: str) -> None:
         """A token bucket per merchant: `rate_limit_rps` a second, bursts of one second."""
         rps = self.faults.rate_limit_rps
         if rps == 0:
-            return True
+            return
         m = self.merchants.setdefault(mch_id, _Merchant(tokens=rps))
         now = time.monotonic()
         m.tokens = min(rps, m.tokens + (now - m.refilled) * rps)
         m.refilled = now
         if m.tokens < 1:
-            return False
+            raise _Refused(429, "FREQUENCY_LIMITED", "too many requests, slow down")
         m.tokens -= 1
-        return True
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
+class _Refused(Exception):
+    """An answer other than 200, in the provider's error format."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _merchant(authorization: str = Header(""), wechatpay_mchid: str = Header("")) -> str:
+    """The calling merchant; the sandbox checks that credentials are there, not what they are."""
+    if not wechatpay_mchid or not authorization.startswith("Bearer "):
+        raise _Refused(401, "SIGN_ERROR", "missing merchant id or credentials")
+    return wechatpay_mchid
 
 
 class TransferIn(BaseModel):
@@ -145,59 +155,39 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     sandbox = _Sandbox(faults or _faults_from_env())
     path = "/v3/fund-app/mch-transfer/transfer-bills"
 
-    def merchant(mch_id: str, authorization: str) -> str | None:
-        return mch_id if mch_id and authorization.startswith("Bearer ") else None
+    @app.exception_handler(_Refused)
+    async def _refused(_: Request, exc: _Refused) -> JSONResponse:
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
 
     @app.post(path)
-    async def transfer(
-        body: TransferIn,
-        authorization: str = Header(""),
-        wechatpay_mchid: str = Header(""),
-    ) -> JSONResponse:
+    async def transfer(body: TransferIn, mch: str = Depends(_merchant)) -> JSONResponse:
         f = sandbox.faults
-        mch = merchant(wechatpay_mchid, authorization)
-        if mch is None:
-            return _error(401, "SIGN_ERROR", "missing merchant id or credentials")
         if f.slow_ms:
             await asyncio.sleep(f.slow_ms / 1000)
         with sandbox.lock:
-            if not sandbox.allow(mch):
-                return _error(429, "FREQUENCY_LIMITED", "too many requests, slow down")
+            sandbox.admit(mch)
             if sandbox.random.random() < f.error_before_rate:
-                return _error(500, "SYSTEM_ERROR", "injected failure before the transfer")
-            answer = _create(sandbox, mch, body)
-            if isinstance(answer, JSONResponse):
-                return answer
+                raise _Refused(500, "SYSTEM_ERROR", "injected failure before the transfer")
+            bill = _create(sandbox, mch, body)
             after_error = sandbox.random.random() < f.error_after_rate
             hang = sandbox.random.random() < f.hang_after_rate
         if hang:
             await asyncio.sleep(f.hang_seconds)
         if after_error:
-            return _error(502, "SYSTEM_ERROR", "injected failure after the transfer")
-        return JSONResponse(answer.json(f, time.time()))
+            raise _Refused(502, "SYSTEM_ERROR", "injected failure after the transfer")
+        return JSONResponse(bill.json(f, time.time()))
 
     @app.get(path + "/out-bill-no/{out_bill_no}")
-    async def query(
-        out_bill_no: str, authorization: str = Header(""), wechatpay_mchid: str = Header("")
-    ) -> JSONResponse:
-        mch = merchant(wechatpay_mchid, authorization)
-        if mch is None:
-            return _error(401, "SIGN_ERROR", "missing merchant id or credentials")
+    async def query(out_bill_no: str, mch: str = Depends(_merchant)) -> JSONResponse:
         with sandbox.lock:
-            if not sandbox.allow(mch):
-                return _error(429, "FREQUENCY_LIMITED", "too many requests, slow down")
+            sandbox.admit(mch)
             bill = sandbox.bills.get((mch, out_bill_no))
         if bill is None or time.time() - bill.created > RETENTION.total_seconds():
-            return _error(404, "NOT_FOUND", "no such bill")
+            raise _Refused(404, "NOT_FOUND", "no such bill")
         return JSONResponse(bill.json(sandbox.faults, time.time()))
 
     @app.get(path + "/day/{day}")
-    async def bills_of_day(
-        day: str, authorization: str = Header(""), wechatpay_mchid: str = Header("")
-    ) -> JSONResponse:
-        mch = merchant(wechatpay_mchid, authorization)
-        if mch is None:
-            return _error(401, "SIGN_ERROR", "missing merchant id or credentials")
+    async def bills_of_day(day: str, mch: str = Depends(_merchant)) -> JSONResponse:
         now = time.time()
         with sandbox.lock:
             found = [
@@ -223,27 +213,29 @@ def create_app(faults: Faults | None = None) -> FastAPI:
     return app
 
 
-def _create(sandbox: _Sandbox, mch: str, body: TransferIn) -> _Bill | JSONResponse:
-    """The transfer under `body.out_bill_no`: the existing one, a new one, or a refusal.
+def _create(sandbox: _Sandbox, mch: str, body: TransferIn) -> _Bill:
+    """The transfer under `body.out_bill_no`: the existing one, or a new one; or a refusal.
     Called with the lock held."""
     f = sandbox.faults
     if not BILL_NO.match(body.out_bill_no):
-        return _error(400, "PARAM_ERROR", "out_bill_no: 1 to 32 letters and digits")
+        raise _Refused(400, "PARAM_ERROR", "out_bill_no: 1 to 32 letters and digits")
     existing = sandbox.bills.get((mch, body.out_bill_no))
     if existing is not None:
         if (existing.openid, existing.amount) != (body.openid, body.transfer_amount):
-            return _error(400, "INVALID_REQUEST", "out_bill_no was used with other terms")
+            raise _Refused(400, "INVALID_REQUEST", "out_bill_no was used with other terms")
         return existing
     if not f.min_fen <= body.transfer_amount <= f.max_fen:
-        return _error(400, "PARAM_ERROR", f"transfer_amount must be {f.min_fen} to {f.max_fen} fen")
+        raise _Refused(
+            400, "PARAM_ERROR", f"transfer_amount must be {f.min_fen} to {f.max_fen} fen"
+        )
     now = time.time()
     day = datetime.fromtimestamp(now, UTC).date().isoformat()
     m = sandbox.merchants.setdefault(mch, _Merchant(tokens=f.rate_limit_rps))
     user_key = (mch, body.openid, day)
     if sandbox.users.get(user_key, 0) + body.transfer_amount > f.user_daily_fen:
-        return _error(403, "QUOTA_EXCEED", "the user's daily limit is reached")
+        raise _Refused(403, "QUOTA_EXCEED", "the user's daily limit is reached")
     if m.daily.get(day, 0) + body.transfer_amount > f.merchant_daily_fen:
-        return _error(403, "QUOTA_EXCEED", "the merchant's daily limit is reached")
+        raise _Refused(403, "QUOTA_EXCEED", "the merchant's daily limit is reached")
     bill = _Bill(
         mch,
         body.out_bill_no,

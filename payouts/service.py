@@ -90,8 +90,9 @@ def new_payout(
     }
 
 
-def create(session: Session, rows: list[dict[str, Any]]) -> list[str]:
-    """Insert payouts not already there; returns the ids of the new ones."""
+def create(session: Session, rows: list[dict[str, Any]], *, why: str = "") -> list[str]:
+    """Insert payouts not already there, each with its first trace line (what is owed, and
+    `why` if given); returns the ids of the new ones."""
     if not rows:
         return []
     ids = {r["id"] for r in rows}
@@ -108,7 +109,7 @@ def create(session: Session, rows: list[dict[str, Any]]) -> list[str]:
                     "at": r["created_at"],
                     "bill_no": r["bill_no"],
                     "state": "pending",
-                    "detail": f"{r['amount_fen']} fen owed",
+                    "detail": f"{why + ': ' if why else ''}{r['amount_fen']} fen owed",
                 }
                 for r in fresh
             ],
