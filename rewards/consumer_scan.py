@@ -91,6 +91,20 @@ class _Scan:
 def scan(request: ConsumerScan, *, now: datetime | None = None) -> ScanAnswer:
     sealed = open_code(request.code)  # malformed, typo, forged: the caller's error
     now = now or datetime.now(UTC)
+    scan_id = uuid.uuid4().hex
+    record = recorder.scan_record(
+        scan_id=scan_id,
+        at_ms=int(now.timestamp() * 1000),
+        role="consumer",
+        code=sealed.code,
+        openid=request.openid,
+        device_id=request.device_id,
+        ip=request.ip,
+        latitude=request.latitude,
+        longitude=request.longitude,
+        region_code=request.region_code,
+        user_agent=request.user_agent,
+    )
     s = _Scan(
         request,
         sealed.brand_id,
@@ -98,22 +112,9 @@ def scan(request: ConsumerScan, *, now: datetime | None = None) -> ScanAnswer:
         sealed.serial,
         sealed.code,
         now,
-        uuid.uuid4().hex,
+        scan_id,
         get_redis(),
-        {},
-    )
-    s.record.update(
-        id=s.scan_id,
-        at_ms=s.now_ms,
-        role="consumer",
-        code=s.code,
-        openid=request.openid,
-        device_id=request.device_id,
-        ip=request.ip,
-        lat=request.latitude,
-        lon=request.longitude,
-        region=request.region_code,
-        ua=request.user_agent,
+        record,
     )
     snap = snapshots.get(s.brand_id)
     for _ in range(3):

@@ -13,6 +13,8 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from brands.models import Brand
 from infra.db import session_scope
+from infra.errors import OnecodeError
 from infra.logging import get_logger
 from infra.redis import get_redis
 from rewards import guides, payables
@@ -41,9 +44,50 @@ def _ensure_group(client: redis.Redis, key: str) -> None:
             raise
 
 
+def scan_record(
+    *,
+    scan_id: str,
+    at_ms: int,
+    role: str,
+    code: str,
+    openid: str,
+    device_id: str = "",
+    ip: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    region_code: str = "",
+    user_agent: str = "",
+) -> dict[str, Any]:
+    """A scan as the stream carries it: the one place of the format `_scan_row` reads."""
+    return {
+        "id": scan_id,
+        "at_ms": at_ms,
+        "role": role,
+        "code": code[:40],
+        "openid": openid,
+        "device_id": device_id,
+        "ip": ip,
+        "lat": latitude,
+        "lon": longitude,
+        "region": region_code,
+        "ua": user_agent[:300],
+    }
+
+
 def log_scan(brand_id: int, record: dict[str, Any], outcome: str) -> None:
     """Append a scan that claimed nothing to the brand's stream; the recorder writes it."""
     get_redis().xadd(events_key(brand_id), {"scan": json.dumps(record), "outcome": outcome})
+
+
+@contextmanager
+def logged(brand_id: int, record: dict[str, Any]) -> Iterator[None]:
+    """Record a field scan with its outcome: "ok", or the error code it was refused with."""
+    try:
+        yield
+    except OnecodeError as exc:
+        log_scan(brand_id, record, exc.code)
+        raise
+    log_scan(brand_id, record, "ok")
 
 
 def _at(ms: int) -> datetime:

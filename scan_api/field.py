@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +16,6 @@ from brands import field
 from brands.errors import InvalidToken, RoleRequired
 from brands.field import AlreadyRegistered, FieldPrincipal, InvalidInvite
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
-from infra.errors import OnecodeError
 from infra.web import SessionDep, error_responses
 from rewards import guides, recorder, stores, vouchers
 from rewards.guides import BottleNotActive, BottleSoldByAnother, NotABottleCode
@@ -49,24 +47,20 @@ def field_principal(
 FieldDep = Annotated[FieldPrincipal, Depends(field_principal)]
 
 
-@contextmanager
-def _scan_logged(who: FieldPrincipal, request: Request, role: str, code: str) -> Iterator[None]:
+def _scan_logged(
+    who: FieldPrincipal, request: Request, role: str, code: str
+) -> AbstractContextManager[None]:
     """Every field scan is recorded with its outcome, refusals included (written behind)."""
-    record = {
-        "id": uuid.uuid4().hex,
-        "at_ms": int(time.time() * 1000),
-        "role": role,
-        "code": code[:40],
-        "openid": f"account:{who.account_id}",
-        "ip": request.client.host if request.client else "",
-        "ua": request.headers.get("user-agent", "")[:300],
-    }
-    try:
-        yield
-    except OnecodeError as exc:
-        recorder.log_scan(who.brand_id, record, exc.code)
-        raise
-    recorder.log_scan(who.brand_id, record, "ok")
+    record = recorder.scan_record(
+        scan_id=uuid.uuid4().hex,
+        at_ms=int(time.time() * 1000),
+        role=role,
+        code=code,
+        openid=f"account:{who.account_id}",
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    return recorder.logged(who.brand_id, record)
 
 
 class StoreRegisterIn(BaseModel):
