@@ -16,17 +16,19 @@ class Owed:
     award_id: str
     brand_id: int
     at: datetime
-    role: str  # consumer, guide or store: whose account (`<role>:<openid>`) is owed
+    role: str  # consumer, guide or store
     openid: str
     amount_fen: int
     campaign_id: int | None
     region_code: str = ""
     scan_id: str | None = None
     held: bool = False  # risk asked for review: owed, but not paid until staff release it
+    owner: str = ""  # the account's id when it is not the openid: a store's id
 
     @property
     def account(self) -> str:
-        return f"{self.role}:{self.openid}"
+        """Who is owed in the ledger (`<role>:<id>`); the cash goes to `openid`."""
+        return f"{self.role}:{self.owner or self.openid}"
 
 
 def owe(session: Session, owed: list[Owed]) -> list[str]:

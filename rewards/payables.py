@@ -11,8 +11,10 @@ from payouts.owing import Owed, owe
 from rewards.models import Award
 
 
-def cash_awarded(session: Session, award: Award, role: str) -> None:
-    """A red packet for a guide or a store owner: owed now, paid by the workers."""
+def cash_awarded(session: Session, award: Award, role: str, *, store_id: int | None = None) -> None:
+    """A red packet for a guide, or for a store (paid to its owner, `award.beneficiary`, owed to
+    the store's account, where its voucher subsidies and coupons are too): owed now, paid by
+    the workers."""
     owe(
         session,
         [
@@ -25,6 +27,7 @@ def cash_awarded(session: Session, award: Award, role: str) -> None:
                 award.amount_fen,
                 award.campaign_id,
                 award.region_code or "",
+                owner=str(store_id) if store_id is not None else "",
             )
         ],
     )

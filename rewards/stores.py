@@ -119,5 +119,5 @@ def _reward(
     )
     session.add(award)
     opening.reward_award_id = award_id
-    payables.cash_awarded(session, award, "store")
+    payables.cash_awarded(session, award, "store", store_id=who.store_id)
     return campaign.open_case_reward_fen

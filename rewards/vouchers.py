@@ -166,7 +166,7 @@ def redeem(
         redemption.store_reward_award_id = reward_id
         paid = int(reward["amount_fen"])
         if award.kind == "cash":
-            payables.cash_awarded(session, award, "store")
+            payables.cash_awarded(session, award, "store", store_id=store.id)
         else:  # a restock coupon: the store's dealer honours it, the brand reimburses
             payables.store_owed(
                 session,

@@ -316,3 +316,18 @@ def test_a_case_is_opened_once_and_rewards_its_store(client: TestClient, brand: 
     assert sorted(logged) == sorted(
         ["ok", "ok", "CASE_OPENED_BY_ANOTHER_STORE", "CASE_NOT_ACTIVE", "NOT_A_CASE_CODE"]
     )
+    # The reward is owed to the store's account, beside its voucher subsidies, and is paid to
+    # its owner's WeChat.
+    from brands.models import Store
+    from payouts import ledger
+    from payouts.models import Payout
+
+    with session_scope() as s:
+        store = s.scalar(
+            select(Store).where(Store.brand_id == brand.id, Store.name == "Store owner-a")
+        )
+        assert store is not None
+        payout = s.scalar(select(Payout).where(Payout.brand_id == brand.id))
+        assert payout is not None
+        assert (payout.account, payout.openid) == (f"store:{store.id}", "owner-a")
+        assert ledger.balance(s, brand.id, f"store:{store.id}") == 200
