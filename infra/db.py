@@ -120,3 +120,22 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def after_commit(session: Session, name: str, item: Any, run: Callable[[list[Any]], None]) -> None:
+    """Hand `item` to `run` once this session commits, with every other item collected under
+    `name` in the same transaction; a rollback forgets them. For what other processes must
+    only see once the rows exist: a cache bump, a job that reads them."""
+    pending = session.info.setdefault("onecode_after_commit", {})
+    pending.setdefault(name, (run, []))[1].append(item)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for run, items in session.info.pop("onecode_after_commit", {}).values():
+        run(items)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop("onecode_after_commit", None)

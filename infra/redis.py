@@ -20,9 +20,9 @@ from typing import Any
 
 import redis
 from redis.commands.core import Script
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from infra.db import after_commit
 from infra.settings import get_settings
 
 _scratch: redis.Redis | None = None
@@ -110,22 +110,14 @@ def bump_config_after_commit(session: Session, brand_id: int) -> None:
     After the commit, not before: a scan that reloaded between the bump and the commit would
     cache the old rows under the new version and keep them.
     """
-    session.info.setdefault("onecode_bump_brands", set()).add(brand_id)
+    after_commit(session, "bump_config", brand_id, _bump)
 
 
-@event.listens_for(Session, "after_commit")
-def _bump_committed(session: Session) -> None:
-    brands = session.info.pop("onecode_bump_brands", None)
-    if brands:
-        pipe = get_redis().pipeline(transaction=False)
-        for brand_id in brands:
-            pipe.incr(config_version_key(brand_id))
-        pipe.execute()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_bumps(session: Session) -> None:
-    session.info.pop("onecode_bump_brands", None)
+def _bump(brand_ids: list[int]) -> None:
+    pipe = get_redis().pipeline(transaction=False)
+    for brand_id in set(brand_ids):
+        pipe.incr(config_version_key(brand_id))
+    pipe.execute()
 
 
 _scripts: dict[str, Script] = {}

@@ -11,10 +11,9 @@ import threading
 from functools import lru_cache
 
 from rq import Queue
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from infra.db import session_scope
+from infra.db import after_commit, session_scope
 from infra.logging import get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
@@ -73,22 +72,17 @@ def enqueue(payout_ids: list[str]) -> None:
 def enqueue_after_commit(session: Session, payout_ids: list[str]) -> None:
     """Enqueue once the session commits (a payout a worker cannot see yet would be lost to
     it); if Redis is down then, the sweeper enqueues them later."""
-    session.info.setdefault("onecode_payouts", []).extend(payout_ids)
+    for payout_id in payout_ids:
+        after_commit(session, "enqueue_payouts", payout_id, _enqueue_committed)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
-    ids = session.info.pop("onecode_payouts", None)
-    if ids and get_settings().payout_provider_url:
-        try:
-            enqueue(ids)
-        except Exception:  # the sweeper will find them; the commit stands
-            log.warning("payout_enqueue_failed", count=len(ids))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("onecode_payouts", None)
+def _enqueue_committed(payout_ids: list[str]) -> None:
+    if not get_settings().payout_provider_url:
+        return
+    try:
+        enqueue(payout_ids)
+    except Exception:  # the sweeper will find them; the commit stands
+        log.warning("payout_enqueue_failed", count=len(payout_ids))
 
 
 def pay_job(payout_ids: list[str]) -> dict[str, int]:
