@@ -554,3 +554,36 @@ def test_the_providers_daily_limit_per_user_is_honoured(brand: BrandCtx, sandbox
     assert _payout(second).reason.startswith("QUOTA_EXCEED")
     with session_scope() as s:
         assert ledger.balance(s, brand.id, "consumer:jay") == 188  # the second is still owed
+
+
+def test_payouts_are_queued_once_their_rows_are_committed_and_never_after_a_rollback(
+    brand: BrandCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from payouts import jobs
+
+    monkeypatch.setattr(
+        jobs, "get_settings", lambda: SimpleNamespace(payout_provider_url="http://sandbox")
+    )
+    jobs.queue().empty()
+
+    def queued() -> list[str]:
+        return [pid for job in jobs.queue().get_jobs() for pid in job.args[0]]
+
+    kept = Owed(uuid.uuid4().hex, brand.id, datetime.now(UTC), "consumer", "kim", 120, None)
+    dropped = Owed(uuid.uuid4().hex, brand.id, datetime.now(UTC), "consumer", "lee", 130, None)
+    with session_scope() as s:
+        ids = owe(s, [kept])
+        assert queued() == []  # not before the commit: a worker would not find the row
+    assert queued() == ids
+
+    def failing_transaction() -> None:
+        with session_scope() as s:
+            owe(s, [dropped])
+            raise RuntimeError("the transaction fails")
+
+    with pytest.raises(RuntimeError):
+        failing_transaction()
+    assert queued() == ids
+    jobs.queue().empty()
