@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -88,6 +88,20 @@ def get_engine() -> Engine:
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def insert_new(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bulk-insert the rows (dicts of `model`'s columns) whose `id` is not in the table yet;
+    returns those. With ids derived from what caused a row, writing the same thing twice
+    writes it once; under a race, the primary key refuses the second transaction."""
+    unique = {r["id"]: r for r in rows}
+    if not unique:
+        return []
+    known = set(session.scalars(select(model.id).where(model.id.in_(unique))))
+    fresh = [r for i, r in unique.items() if i not in known]
+    if fresh:
+        session.execute(insert(model), fresh)
+    return fresh
 
 
 def insert_once(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:

@@ -10,9 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from infra.db import insert_new
 from payouts.models import LedgerEntry
 
 KINDS = ("award", "subsidy", "coupon", "payout", "void")
@@ -39,11 +40,7 @@ def post(session: Session, entries: list[dict[str, Any]]) -> int:
     for e in unique.values():
         if e["kind"] not in KINDS:
             raise ValueError(f"unknown ledger entry kind {e['kind']!r}")
-    known = set(session.scalars(select(LedgerEntry.id).where(LedgerEntry.id.in_(unique))))
-    fresh = [e for i, e in unique.items() if i not in known]
-    if fresh:
-        session.execute(insert(LedgerEntry), fresh)
-    return len(fresh)
+    return len(insert_new(session, LedgerEntry, list(unique.values())))
 
 
 def balance(session: Session, brand_id: int, account: str) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from infra.db import session_scope
+from infra.db import insert_new, session_scope
 from infra.logging import get_logger
 from payouts import ledger
 from payouts.models import Payout, PayoutEvent
@@ -93,13 +93,8 @@ def new_payout(
 def create(session: Session, rows: list[dict[str, Any]], *, why: str = "") -> list[str]:
     """Insert payouts not already there, each with its first trace line (what is owed, and
     `why` if given); returns the ids of the new ones."""
-    if not rows:
-        return []
-    ids = {r["id"] for r in rows}
-    known = set(session.scalars(select(Payout.id).where(Payout.id.in_(ids))))
-    fresh = [r for r in {r["id"]: r for r in rows}.values() if r["id"] not in known]
+    fresh = insert_new(session, Payout, rows)
     if fresh:
-        session.execute(insert(Payout), fresh)
         session.execute(
             insert(PayoutEvent),
             [

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from brands.models import Brand
-from infra.db import session_scope
+from infra.db import insert_new, session_scope
 from infra.errors import OnecodeError
 from infra.logging import get_logger
 from infra.redis import get_redis
@@ -194,11 +194,11 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
         return 0
     records = {r["id"]: r for r in map(_record, (fields for _entry_id, fields in entries))}
     with session_scope() as session:
-        known = set(session.scalars(select(ScanRecord.id).where(ScanRecord.id.in_(records))))
-        fresh = [r for scan_id, r in records.items() if scan_id not in known]
-        if fresh:
-            # Bulk inserts (executemany): a row costs tens of microseconds, not a flush each.
-            session.execute(insert(ScanRecord), [_scan_row(brand_id, r) for r in fresh])
+        # Bulk inserts (executemany): a row costs tens of microseconds, not a flush each.
+        written = insert_new(
+            session, ScanRecord, [_scan_row(brand_id, r) for r in records.values()]
+        )
+        fresh = [records[row["id"]] for row in written]
         claims = [r for r in fresh if r["outcome"] in ("won", "thanks")]
         if claims:  # a claimed cap: the guide who sold its bottle earns the campaign's bonus
             bonus_campaigns = {
