@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.errors import Conflict, NotFound
-from payouts import jobs, ledger, service
+from payouts import ledger, service
 from payouts.models import LedgerEntry, Payout
+from payouts.owing import pay_later
 
 
 class AwardNotFound(NotFound):
@@ -64,6 +65,7 @@ def release(session: Session, *, brand_id: int, award_id: str, actor: str) -> st
     """Pay a held award: its payout is created and queued. Returns the payout's id."""
     entry = _held(session, brand_id, award_id)
     now = datetime.now(UTC)
+    # Risk holds consumers' prizes, and a consumer's account is `consumer:<openid>`.
     openid = entry.account.partition(":")[2]
     row = service.new_payout(
         brand_id=brand_id,
@@ -75,8 +77,7 @@ def release(session: Session, *, brand_id: int, award_id: str, actor: str) -> st
         cause=f"award/{award_id}",
         now=now,
     )
-    service.create(session, [row], why=f"released by {actor}")
-    jobs.enqueue_after_commit(session, [row["id"]])
+    pay_later(session, [row], why=f"released by {actor}")
     return str(row["id"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,12 @@ def owe(session: Session, owed: list[Owed]) -> list[str]:
         for o in owed
         if not o.held and o.amount_fen > 0
     ]
-    ids = service.create(session, rows)
+    return pay_later(session, rows)
+
+
+def pay_later(session: Session, rows: list[dict[str, Any]], *, why: str = "") -> list[str]:
+    """Create these payouts (rows from `service.new_payout`) and queue the new ones for the
+    workers once the session commits; returns the new ones' ids."""
+    ids = service.create(session, rows, why=why)
     jobs.enqueue_after_commit(session, ids)
     return ids
