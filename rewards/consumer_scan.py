@@ -74,13 +74,10 @@ class _Scan:
     serial: int
     code: str
     now: datetime
+    now_ms: int
     scan_id: str
     client: redis.Redis
     record: dict[str, object]
-
-    @property
-    def now_ms(self) -> int:
-        return int(self.now.timestamp() * 1000)
 
     def answer(self, outcome: str, kind: str, **kw: object) -> ScanAnswer:
         """An answer that claimed nothing; its scan record goes to the stream from here."""
@@ -91,10 +88,10 @@ class _Scan:
 def scan(request: ConsumerScan, *, now: datetime | None = None) -> ScanAnswer:
     sealed = open_code(request.code)  # malformed, typo, forged: the caller's error
     now = now or datetime.now(UTC)
-    scan_id = uuid.uuid4().hex
+    scan_id, now_ms = uuid.uuid4().hex, int(now.timestamp() * 1000)
     record = recorder.scan_record(
         scan_id=scan_id,
-        at_ms=int(now.timestamp() * 1000),
+        at_ms=now_ms,
         role="consumer",
         code=sealed.code,
         openid=request.openid,
@@ -112,6 +109,7 @@ def scan(request: ConsumerScan, *, now: datetime | None = None) -> ScanAnswer:
         sealed.serial,
         sealed.code,
         now,
+        now_ms,
         scan_id,
         get_redis(),
         record,
