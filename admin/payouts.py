@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
@@ -15,7 +16,7 @@ from infra.web import SessionDep, error_responses
 from payouts import holds, statements
 from payouts.holds import AwardNotFound, AwardNotHeld
 from payouts.models import Payout
-from rewards import campaigns
+from rewards import campaigns, payables
 from rewards.campaigns import CampaignNotFound
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: money"])
@@ -68,10 +69,18 @@ def held_awards(session: SessionDep, who: PrincipalDep) -> list[HeldAwardOut]:
 
 
 @router.post("/held-awards/{award_id}/release", responses=_REVIEW_ERRORS)
-def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict[str, str]:
-    """Pay a held award: its payout is created and queued for the workers."""
+def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict[str, str | None]:
+    """Pay a held award: its payout is created and queued for the workers. `payout_id` is null
+    when the award is under its campaign's payout minimum and waits for the consumer's next
+    small prizes to go out with them."""
     who.require(*REVIEWERS)
-    payout_id = holds.release(session, brand_id=who.brand_id, award_id=award_id, actor=who.username)
+    payout_id = holds.release(
+        session,
+        brand_id=who.brand_id,
+        award_id=award_id,
+        actor=who.username,
+        payout_min=partial(payables.payout_min_fen, session),
+    )
     return {"payout_id": payout_id}
 
 

@@ -66,6 +66,20 @@ class Settings(BaseSettings):
         description="Provider calls a second, shared by every worker (the provider allows "
         "about 100 a merchant); 0: no limit.",
     )
+    payout_min_fen: int = Field(
+        default=10,
+        ge=1,
+        description="The provider's smallest transfer (WeChat: 0.10 yuan); smaller prizes wait "
+        "until together they reach it.",
+    )
+    payout_max_fen: int = Field(
+        default=20_000, ge=1, description="The provider's largest transfer (WeChat: 200 yuan)."
+    )
+    payout_notify_url: str | None = Field(
+        default=None,
+        description="Where the provider posts a bill's final state (this API's "
+        "/v1/payouts/notify); unset: the workers poll for it.",
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

@@ -565,17 +565,17 @@ def run_worker(
     from rq import SimpleWorker
 
     from infra.redis import get_redis
-    from payouts import jobs
+    from payouts import jobs, sweeper
 
     # SimpleWorker runs jobs in this process instead of forking one per job: a payout is a
     # few milliseconds of work, a fork costs more, and a crash mid-job loses nothing (the
     # sweeper finds the payout again; see payouts/service.py).
     stop = threading.Event()
-    sweeper = threading.Thread(
-        target=jobs.sweep_forever, args=(stop,), kwargs={"interval": sweep_every}, daemon=True
+    sweeping = threading.Thread(
+        target=sweeper.sweep_forever, args=(stop,), kwargs={"interval": sweep_every}, daemon=True
     )
     if not burst:  # a burst run drains the queue as it is, then stops
-        sweeper.start()
+        sweeping.start()
     try:
         SimpleWorker([jobs.QUEUE], connection=get_redis()).work(
             burst=burst, logging_level="WARNING"

@@ -3,15 +3,15 @@ them, or cancelled by a `void` entry. Both decisions are recorded with who made 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.errors import Conflict, NotFound
-from payouts import ledger, service
-from payouts.models import LedgerEntry, Payout
-from payouts.owing import pay_later
+from payouts import ledger, owing
+from payouts.models import LedgerEntry, PayoutItem
 
 
 class AwardNotFound(NotFound):
@@ -27,9 +27,9 @@ class AwardNotHeld(Conflict):
 
 
 def _resolved(session: Session, entry: LedgerEntry) -> bool:
-    payout_id = service.payout_id_for(f"award/{entry.award_id}")
+    """Voided, or released (on its way to a payout)."""
     voided = session.get(LedgerEntry, ledger.entry_id("void", str(entry.award_id)))
-    return voided is not None or session.get(Payout, payout_id) is not None
+    return voided is not None or session.get(PayoutItem, entry.award_id) is not None
 
 
 def waiting(session: Session, brand_id: int, *, limit: int = 500) -> list[LedgerEntry]:
@@ -61,24 +61,35 @@ def _held(session: Session, brand_id: int, award_id: str) -> LedgerEntry:
     return entry
 
 
-def release(session: Session, *, brand_id: int, award_id: str, actor: str) -> str:
-    """Pay a held award: its payout is created and queued. Returns the payout's id."""
+def release(
+    session: Session,
+    *,
+    brand_id: int,
+    award_id: str,
+    actor: str,
+    payout_min: Callable[[int | None], int] = lambda _campaign_id: 0,
+) -> str | None:
+    """Pay a held award: its payout is created and queued, or, if it is under its campaign's
+    payout minimum (`payout_min(campaign_id)`), it waits with the account's other small awards.
+    Returns the payout's id, or None while it waits."""
     entry = _held(session, brand_id, award_id)
-    now = datetime.now(UTC)
     # Risk holds consumers' prizes, and a consumer's account is `consumer:<openid>`.
     openid = entry.account.partition(":")[2]
-    row = service.new_payout(
-        brand_id=brand_id,
-        account=entry.account,
-        openid=openid,
-        amount_fen=entry.amount_fen,
-        campaign_id=entry.campaign_id,
-        region_code=entry.region_code,
-        cause=f"award/{award_id}",
-        now=now,
+    row = owing.item(
+        award_id,
+        brand_id,
+        entry.account,
+        openid,
+        entry.amount_fen,
+        entry.campaign_id,
+        entry.region_code,
+        datetime.now(UTC),
+        payout_min(entry.campaign_id),
     )
-    pay_later(session, [row], why=f"released by {actor}")
-    return str(row["id"])
+    owing.carry(session, [row], why=f"released by {actor}")
+    carried = session.get_one(PayoutItem, award_id)
+    session.refresh(carried)
+    return carried.payout_id
 
 
 def void(session: Session, *, brand_id: int, award_id: str, actor: str, reason: str) -> None:

@@ -1,19 +1,19 @@
-"""What rq workers run (`onecode worker`): pay a payout, and sweep for payouts that are due.
+"""What rq workers run (`onecode worker`): pay payouts, a batch a job.
 
 rq carries the news that a payout should be looked at; the database holds the truth. A job
-lost with a dead worker or a restarted Redis costs nothing but time: the sweeper finds every
-payout that is due and enqueues it again, and paying is idempotent (payouts/service.py).
+lost with a dead worker or a restarted Redis costs nothing but time: the sweeper
+(payouts/sweeper.py) finds every payout that is due and enqueues it again, and paying is
+idempotent (payouts/service.py).
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
 from rq import Queue
 from sqlalchemy.orm import Session
 
-from infra.db import after_commit, session_scope
+from infra.db import after_commit
 from infra.logging import get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
@@ -93,19 +93,3 @@ def pay_job(payout_ids: list[str]) -> dict[str, int]:
     for o in outcomes:
         counts[o.state] = counts.get(o.state, 0) + 1
     return counts
-
-
-def sweep() -> int:
-    """Enqueue every payout that is due; returns how many."""
-    with session_scope() as s:
-        ids = service.due(s)
-    enqueue(ids)
-    return len(ids)
-
-
-def sweep_forever(stop: threading.Event, *, interval: float = 5.0) -> None:
-    while not stop.wait(interval):
-        try:
-            sweep()
-        except Exception:
-            log.exception("payout_sweep_failed")

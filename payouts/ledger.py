@@ -87,6 +87,7 @@ def award_entry(
 def payout_entry(
     *,
     payout_id: str,
+    award_id: str,
     brand_id: int,
     at: datetime,
     account: str,
@@ -95,9 +96,10 @@ def payout_entry(
     region_code: str,
     bill_no: str,
 ) -> dict[str, Any]:
-    """The debit of a payout the provider completed: what was owed is now paid."""
+    """The debit, for one award it carried, of a payout the provider completed: what was owed
+    is now paid."""
     return {
-        "id": entry_id("payout", payout_id),
+        "id": entry_id("payout", payout_id, award_id),
         "brand_id": brand_id,
         "at": at,
         "kind": "payout",
@@ -105,7 +107,7 @@ def payout_entry(
         "amount_fen": -amount_fen,
         "campaign_id": campaign_id,
         "region_code": region_code,
-        "award_id": None,
+        "award_id": award_id,
         "scan_id": None,
         "payout_id": payout_id,
         "held": False,

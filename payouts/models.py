@@ -45,8 +45,9 @@ class LedgerEntry(Base):
 
 
 class Payout(Base):
-    """Cash on its way to one WeChat user: one transfer of `amount_fen`, perhaps several
-    awards' worth. Its state follows the provider's bill; every change is a PayoutEvent."""
+    """Cash on its way to one WeChat user: one transfer of `amount_fen`, one award's worth or
+    several small ones' (its PayoutItems). Its state follows the provider's bill; every change
+    is a PayoutEvent."""
 
     __tablename__ = "payouts"
     __table_args__ = (Index("ix_payouts_state_due", "state", "due_at"),)
@@ -69,6 +70,31 @@ class Payout(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # next look
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a worker has it
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PayoutItem(Base):
+    """A cash award and the payout that carries it. The primary key is the award's id, so no
+    award can ride in two payouts, whatever races above it. `payout_id` is empty while a small
+    award waits for others to reach the payout minimum with it; it is set once, when they go.
+    """
+
+    __tablename__ = "payout_items"
+    # Serves both "the items of payout P" and "the waiting items (payout_id IS NULL)".
+    __table_args__ = (
+        Index("ix_payout_items_payout", "payout_id", "brand_id", "account", "campaign_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the award's id
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    account: Mapped[str] = mapped_column(String(100))
+    openid: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(String(32), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The campaign's payout minimum when this was won: waiting items go once they reach it.
+    min_fen: Mapped[int] = mapped_column(Integer, default=0)
+    payout_id: Mapped[str | None] = mapped_column(ForeignKey("payouts.id"))
 
 
 class PayoutEvent(Base):

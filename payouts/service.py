@@ -13,8 +13,8 @@ The rules that make it exactly once:
   UPDATE); another worker running the same job finds it held and leaves it.
 - A payout whose worker died keeps its state and lease expiry; the sweeper enqueues it again
   once it is due, and the rules above pick up where it stopped.
-- The ledger is debited once, when the provider says SUCCESS (the entry's id is derived from
-  the payout).
+- The ledger is debited once, when the provider says SUCCESS: an entry per award the payout
+  carried, each with an id derived from the payout and the award.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from infra.db import insert_new, session_scope
 from infra.logging import get_logger
 from payouts import ledger
-from payouts.models import Payout, PayoutEvent
+from payouts.models import Payout, PayoutEvent, PayoutItem
 from payouts.provider import Bill, OutcomeUnknown, Provider, RateLimited, Rejected
 
 log = get_logger(__name__)
@@ -257,17 +257,26 @@ def _apply(s: Session, p: Payout, number: str, bill: Bill, now: datetime) -> Out
         return Outcome(p.id, p.state)
     if bill.state == "SUCCESS":
         _move(s, p, "success", now, paid_at=now, reason="")
-        entry = ledger.payout_entry(
-            payout_id=p.id,
-            brand_id=p.brand_id,
-            at=now,
-            account=p.account,
-            amount_fen=p.amount_fen,
-            campaign_id=p.campaign_id,
-            region_code=p.region_code,
-            bill_no=p.bill_no,
+        carried = s.scalars(select(PayoutItem).where(PayoutItem.payout_id == p.id))
+        # One debit per award it carried, so that what was paid is exact per award, region
+        # and campaign even when a payout gathered several small prizes.
+        ledger.post(
+            s,
+            [
+                ledger.payout_entry(
+                    payout_id=p.id,
+                    award_id=i.id,
+                    brand_id=p.brand_id,
+                    at=now,
+                    account=p.account,
+                    amount_fen=i.amount_fen,
+                    campaign_id=i.campaign_id,
+                    region_code=i.region_code,
+                    bill_no=p.bill_no,
+                )
+                for i in carried
+            ],
         )
-        ledger.post(s, [entry])
         return Outcome(p.id, "success")
     if bill.state in ("FAIL", "CANCELLED"):
         reason = f"{bill.state}: {bill.fail_reason}"[:200]

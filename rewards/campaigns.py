@@ -68,6 +68,13 @@ class CampaignSpec(BaseModel):
     store_reward: StoreReward | None = Field(None, description="Per redeemed voucher.")
     guide_bonus_fen: int = Field(0, ge=0, le=20_000, description="Per bottle a guide sold.")
     open_case_reward_fen: int = Field(0, ge=0, le=100_000, description="Per case a store opens.")
+    payout_min_fen: int = Field(
+        0,
+        ge=0,
+        le=20_000,
+        description="Cash prizes under this wait until together they reach it, then go as one "
+        "transfer (the provider's own minimum, ONECODE_PAYOUT_MIN_FEN, applies anyway).",
+    )
     region_rules: list[RegionRuleSpec] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -117,6 +124,7 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.store_reward = spec.store_reward.model_dump() if spec.store_reward else None
     campaign.guide_bonus_fen = spec.guide_bonus_fen
     campaign.open_case_reward_fen = spec.open_case_reward_fen
+    campaign.payout_min_fen = spec.payout_min_fen
     campaign.updated_at = utcnow()
     session.flush()
     session.execute(delete(CampaignRegion).where(CampaignRegion.campaign_id == campaign.id))
@@ -158,6 +166,7 @@ def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
         else None,
         guide_bonus_fen=campaign.guide_bonus_fen,
         open_case_reward_fen=campaign.open_case_reward_fen,
+        payout_min_fen=campaign.payout_min_fen,
         region_rules=[
             RegionRuleSpec(
                 region_code=r.region_code,

@@ -47,6 +47,8 @@ class Campaign(Base):
     store_reward: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     guide_bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     open_case_reward_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 开箱有礼
+    # Cash prizes under this wait until together they reach it, then go as one transfer.
+    payout_min_fen: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

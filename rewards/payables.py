@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payouts import ledger
 from payouts.owing import Owed, owe
-from rewards.models import Award
+from rewards.models import Award, Campaign
+
+
+def payout_min_fen(session: Session, campaign_id: int | None) -> int:
+    """The campaign's payout minimum: cash prizes under it wait to go out together."""
+    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    return campaign.payout_min_fen if campaign is not None else 0
 
 
 def cash_awarded(session: Session, award: Award, role: str, *, store_id: int | None = None) -> None:
@@ -28,6 +35,7 @@ def cash_awarded(session: Session, award: Award, role: str, *, store_id: int | N
                 award.campaign_id,
                 award.region_code or "",
                 owner=str(store_id) if store_id is not None else "",
+                min_fen=payout_min_fen(session, award.campaign_id),
             )
         ],
     )
@@ -35,6 +43,13 @@ def cash_awarded(session: Session, award: Award, role: str, *, store_id: int | N
 
 def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
     """Consumers' red packets as the recorder writes them (award rows as dicts)."""
+    cash = [a for a in awards if a["kind"] == "cash"]
+    rows = session.execute(
+        select(Campaign.id, Campaign.payout_min_fen).where(
+            Campaign.id.in_({a["campaign_id"] for a in cash})
+        )
+    )
+    minimum = {campaign_id: min_fen for campaign_id, min_fen in rows}
     owe(
         session,
         [
@@ -49,9 +64,9 @@ def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
                 a["region_code"],
                 scan_id=a["id"],
                 held=a["status"] == "held",
+                min_fen=minimum.get(a["campaign_id"], 0),
             )
-            for a in awards
-            if a["kind"] == "cash"
+            for a in cash
         ],
     )
 

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from brands import service as brands
 from brands.errors import BrandNotFound
 from infra.web import SessionDep, error_responses
-from payouts import ledger
+from payouts import ledger, owing
 from payouts.models import Payout
 
 router = APIRouter(tags=["scan"])
 
 
 class PayoutOut(BaseModel):
-    amount_fen: int = Field(description="The red packet, in fen.")
+    amount_fen: int = Field(description="The red packet, in fen (several small prizes' worth).")
     state: str = Field(
         description="pending, sending, accepted, processing, wait_user_confirm (open WeChat "
         "to accept it), success, failed or cancelled."
@@ -33,7 +33,8 @@ class WalletOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "owed_fen": 288,
+                    "owed_fen": 318,
+                    "waiting_fen": 30,
                     "paid_fen": 188,
                     "payouts": [
                         {
@@ -55,6 +56,10 @@ class WalletOut(BaseModel):
     )
 
     owed_fen: int = Field(description="Won and not yet paid, in fen (held prizes included).")
+    waiting_fen: int = Field(
+        description="Part of `owed_fen`: small prizes waiting until together they reach the "
+        "campaign's payout minimum; they then go out as one red packet."
+    )
     paid_fen: int = Field(description="Paid out to the consumer's WeChat balance, in fen.")
     payouts: list[PayoutOut] = Field(description="The latest 50 payouts, newest first.")
 
@@ -76,6 +81,7 @@ def wallet(
     )
     return WalletOut(
         owed_fen=ledger.balance(session, b.id, account),
+        waiting_fen=owing.waiting_fen(session, b.id, account),
         paid_fen=ledger.paid(session, b.id, account),
         payouts=[
             PayoutOut(

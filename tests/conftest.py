@@ -12,10 +12,16 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 if "ONECODE_DATA_DIR" not in os.environ:
     os.environ["ONECODE_DATA_DIR"] = tempfile.mkdtemp(prefix="onecode-test-")
@@ -23,6 +29,7 @@ os.environ.setdefault("ONECODE_MASTER_KEY", base64.b64encode(os.urandom(32)).dec
 # Tests drain the event streams themselves; a background recorder would race them.
 os.environ["ONECODE_RECORDER_IN_API"] = "false"
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -116,3 +123,56 @@ def client() -> Iterator[TestClient]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# The sandbox payment provider, as its own process (payouts/sandbox.py).
+MCH = "1900000001"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onecode.cli", "sandbox", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.post(f"{url}/sandbox/faults", json={})
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_url: str) -> Iterator[Any]:
+    """The sandbox with its default rules; `sandbox.faults(**kw)` orders faults."""
+
+    class Sandbox:
+        url = sandbox_url
+
+        def faults(self, **faults: Any) -> None:
+            httpx.post(f"{sandbox_url}/sandbox/faults", json=faults).raise_for_status()
+
+        def bills(self, number: str) -> list[dict[str, Any]]:
+            found = httpx.get(
+                f"{sandbox_url}/v3/fund-app/mch-transfer/transfer-bills/day/{date.today()}",
+                headers={"Authorization": "Bearer k", "Wechatpay-Mchid": MCH},
+            ).json()["bills"]
+            return [b for b in found if b["out_bill_no"] == number]
+
+    box = Sandbox()
+    box.faults(rate_limit_rps=0)
+    yield box
+    box.faults(rate_limit_rps=0)

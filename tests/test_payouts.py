@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,58 +24,7 @@ from payouts.models import LedgerEntry, Payout, PayoutEvent
 from payouts.owing import Owed, owe
 from payouts.provider import HttpProvider
 from payouts.reconcile import reconcile
-from tests.conftest import BrandCtx
-
-MCH = "1900000001"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def sandbox_url() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onecode.cli", "sandbox", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.post(f"{url}/sandbox/faults", json={})
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def sandbox(sandbox_url: str) -> Iterator[Any]:
-    """The sandbox with its default rules; `sandbox.faults(**kw)` orders faults."""
-
-    class Sandbox:
-        url = sandbox_url
-
-        def faults(self, **faults: Any) -> None:
-            httpx.post(f"{sandbox_url}/sandbox/faults", json=faults).raise_for_status()
-
-        def bills(self, number: str) -> list[dict[str, Any]]:
-            found = httpx.get(
-                f"{sandbox_url}/v3/fund-app/mch-transfer/transfer-bills/day/{date.today()}",
-                headers={"Authorization": "Bearer k", "Wechatpay-Mchid": MCH},
-            ).json()["bills"]
-            return [b for b in found if b["out_bill_no"] == number]
-
-    box = Sandbox()
-    box.faults(rate_limit_rps=0)
-    yield box
-    box.faults(rate_limit_rps=0)
+from tests.conftest import MCH, BrandCtx
 
 
 def _provider(sandbox: Any, timeout: float = 5.0) -> HttpProvider:
@@ -203,12 +150,13 @@ def test_an_explicit_failure_takes_a_new_bill_number(brand: BrandCtx, sandbox: A
 
 
 def test_refused_payouts_are_visible_and_still_owed(brand: BrandCtx, sandbox: Any) -> None:
-    payout_id = _owed(brand, 5, openid="carol")  # under the provider's 0.10 yuan minimum
+    # Over the 200 yuan a transfer this merchant's provider allows (a tier set too high).
+    payout_id = _owed(brand, 20_001, openid="carol")
     outcome = service.pay(payout_id, _provider(sandbox))
     assert outcome.state == "failed"
     assert _payout(payout_id).reason.startswith("PARAM_ERROR")
     with session_scope() as s:
-        assert ledger.balance(s, brand.id, "consumer:carol") == 5
+        assert ledger.balance(s, brand.id, "consumer:carol") == 20_001
         assert payout_id not in service.due(s)  # failed is final: staff decide
 
 
@@ -326,9 +274,9 @@ def test_a_won_red_packet_flows_to_paid_through_the_worker(
     before = client.get("/v1/consumer/wallet", params=wallet).json()
     assert (before["owed_fen"], before["paid_fen"]) == (188, 0)
     assert [p["state"] for p in before["payouts"]] == ["pending"]
-    from payouts import jobs
+    from payouts import sweeper
 
-    jobs.sweep()  # this process has no provider configured, so the recorder queued nothing
+    sweeper.sweep()  # this process has no provider configured, so the recorder queued nothing
     env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url)
     done = subprocess.run(
         [sys.executable, "-m", "onecode.cli", "worker", "--burst"],
