@@ -640,17 +640,25 @@ def demo(
     from infra.settings import get_settings
 
     sandbox_port = port + 900
+    api = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     os.environ.setdefault("ONECODE_PAYOUT_PROVIDER_URL", f"http://127.0.0.1:{sandbox_port}")
+    os.environ.setdefault("ONECODE_PAYOUT_NOTIFY_URL", f"{api}/v1/payouts/notify")
     get_settings.cache_clear()
     cmd = [sys.executable, "-m", "onecode.cli"]
+    # Bills take a second to settle, as real ones do; the sandbox then notifies the API.
+    sandbox_env = {"ONECODE_SANDBOX_SETTLE_MS": "1000", **os.environ}
     helpers = [  # our own interpreter and fixed arguments
-        subprocess.Popen([*cmd, "sandbox", "--port", str(sandbox_port)]),  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [*cmd, "sandbox", "--port", str(sandbox_port)], env=sandbox_env
+        ),
         subprocess.Popen([*cmd, "worker", "--sweep-every", "2"]),  # noqa: S603
     ]
     out.print(f"\nPayment sandbox on http://127.0.0.1:{sandbox_port}, one payout worker running.")
     out.print(
-        "Cash (a consumer's red packet, the guide's bonus, the open-case reward) is paid within "
-        "a second or two; watch it in a wallet and in the campaign's statement:",
+        "Cash (a consumer's red packet, the guide's bonus, the open-case reward) is sent at "
+        "once and paid a second later, when the sandbox notifies the API; prizes under the "
+        "campaign's payout minimum wait to go together. Watch it in a wallet and in the "
+        "campaign's statement:",
         soft_wrap=True,
     )
     out.print(

@@ -36,6 +36,7 @@ def provider() -> Provider:
         settings.payout_mch_id,
         settings.payout_api_key.get_secret_value(),
         timeout=settings.payout_timeout,
+        notify_url=settings.payout_notify_url,
     )
     if not settings.payout_rate_per_second:
         return client
@@ -73,10 +74,11 @@ def enqueue_after_commit(session: Session, payout_ids: list[str]) -> None:
     """Enqueue once the session commits (a payout a worker cannot see yet would be lost to
     it); if Redis is down then, the sweeper enqueues them later."""
     for payout_id in payout_ids:
-        after_commit(session, "enqueue_payouts", payout_id, _enqueue_committed)
+        after_commit(session, "enqueue_payouts", payout_id, try_enqueue)
 
 
-def _enqueue_committed(payout_ids: list[str]) -> None:
+def try_enqueue(payout_ids: list[str]) -> None:
+    """Enqueue if this deployment sends payouts; if Redis is down, leave them to the sweeper."""
     if not get_settings().payout_provider_url:
         return
     try:

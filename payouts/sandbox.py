@@ -7,14 +7,20 @@ same request again answers the existing bill; other terms under a used number ar
 second per merchant (429 FREQUENCY_LIMITED beyond); bills move ACCEPTED -> PROCESSING ->
 (WAIT_USER_CONFIRM ->) SUCCESS or FAIL as time passes; bills can be queried for 30 days.
 
+When a transfer names a `notify_url`, the sandbox posts the bill's final state there once it
+is final, signed (provider.notification_signature), and posts it again until the merchant
+answers 2xx (at most four tries), as WeChat does.
+
 Faults (`POST /sandbox/faults`, or ONECODE_SANDBOX_* variables at start): answer 5xx before
 doing anything, 5xx after creating the transfer, hang past the client's timeout after creating
-it, answer slowly, fail a share of transfers. The state is in memory: a restart forgets it.
+it, answer slowly, fail a share of transfers, send each notification more than once, lose some.
+`GET /sandbox/stats` counts the notifications. The state is in memory: a restart forgets it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import threading
@@ -24,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from payouts.provider import BILL_NO
+from payouts.provider import BILL_NO, NOTIFY_EVENT, notification_signature
 
 RETENTION = timedelta(days=30)
 
@@ -49,6 +56,8 @@ class Faults(BaseModel):
     max_fen: int = Field(20_000, ge=1)
     user_daily_fen: int = Field(100_000, ge=1)
     merchant_daily_fen: int = Field(1_000_000_000, ge=1)
+    duplicate_callbacks: int = Field(0, ge=0, le=10, description="Extra copies of each notice.")
+    callback_drop_rate: float = Field(0.0, ge=0, le=1, description="Notices never sent.")
 
 
 @dataclass
@@ -61,6 +70,8 @@ class _Bill:
     created: float
     transfer_bill_no: str
     fails: bool
+    notify_url: str | None = None
+    key: str = ""  # the merchant credential the transfer came with: it signs the notices
 
     def state(self, faults: Faults, now: float) -> str:
         elapsed_ms = (now - self.created) * 1000
@@ -104,6 +115,8 @@ class _Sandbox:
         self.merchants: dict[str, _Merchant] = {}
         self.lock = threading.Lock()
         self.random = random.Random()
+        self.notices = {"sent": 0, "acknowledged": 0, "dropped": 0}
+        self.tasks: set[asyncio.Task[None]] = set()  # referenced until done
 
     def admit(self, mch_id: str) -> None:
         """A token bucket per merchant: `rate_limit_rps` a second, bursts of one second."""
@@ -139,6 +152,7 @@ class TransferIn(BaseModel):
     openid: str = Field(min_length=1, max_length=64)
     transfer_amount: int
     transfer_remark: str = Field("", max_length=32)
+    notify_url: str | None = Field(None, max_length=256)
 
 
 def _faults_from_env() -> Faults:
@@ -160,7 +174,9 @@ def create_app(faults: Faults | None = None) -> FastAPI:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
 
     @app.post(path)
-    async def transfer(body: TransferIn, mch: str = Depends(_merchant)) -> JSONResponse:
+    async def transfer(
+        body: TransferIn, mch: str = Depends(_merchant), authorization: str = Header("")
+    ) -> JSONResponse:
         f = sandbox.faults
         if f.slow_ms:
             await asyncio.sleep(f.slow_ms / 1000)
@@ -168,7 +184,13 @@ def create_app(faults: Faults | None = None) -> FastAPI:
             sandbox.admit(mch)
             if sandbox.random.random() < f.error_before_rate:
                 raise _Refused(500, "SYSTEM_ERROR", "injected failure before the transfer")
+            known = len(sandbox.bills)
             bill = _create(sandbox, mch, body)
+            if len(sandbox.bills) > known and bill.notify_url:
+                bill.key = authorization.removeprefix("Bearer ")
+                task = asyncio.create_task(_notify(sandbox, bill))
+                sandbox.tasks.add(task)
+                task.add_done_callback(sandbox.tasks.discard)
             after_error = sandbox.random.random() < f.error_after_rate
             hang = sandbox.random.random() < f.hang_after_rate
         if hang:
@@ -196,6 +218,11 @@ def create_app(faults: Faults | None = None) -> FastAPI:
                 if m == mch and datetime.fromtimestamp(b.created, UTC).date().isoformat() == day
             ]
         return JSONResponse({"bills": found})
+
+    @app.get("/sandbox/stats")
+    async def stats() -> dict[str, int]:
+        """Notifications sent (every try), acknowledged with a 2xx, and dropped by a fault."""
+        return dict(sandbox.notices)
 
     @app.post("/sandbox/faults")
     async def set_faults(faults: Faults) -> Faults:
@@ -245,11 +272,53 @@ def _create(sandbox: _Sandbox, mch: str, body: TransferIn) -> _Bill:
         now,
         uuid.uuid4().hex,
         sandbox.random.random() < f.fail_rate,
+        body.notify_url,
     )
     sandbox.bills[(mch, body.out_bill_no)] = bill
     sandbox.users[user_key] = sandbox.users.get(user_key, 0) + body.transfer_amount
     m.daily[day] = m.daily.get(day, 0) + body.transfer_amount
     return bill
+
+
+async def _notify(sandbox: _Sandbox, bill: _Bill) -> None:
+    """Post the bill's final state to its notify_url once it is final: each copy (one, plus
+    `duplicate_callbacks`) until the merchant answers 2xx, at most four tries a copy."""
+    f = sandbox.faults
+    final_at = bill.created + (f.settle_ms + f.confirm_ms) / 1000
+    while time.time() <= final_at:  # the event loop's clock may wake a little early
+        await asyncio.sleep(final_at - time.time() + 0.001)
+    if sandbox.random.random() < f.callback_drop_rate:
+        sandbox.notices["dropped"] += 1
+        return
+    payload = {
+        "id": uuid.uuid4().hex,
+        "create_time": datetime.now(UTC).isoformat(),
+        "event_type": NOTIFY_EVENT,
+        "resource_type": "plain-resource",  # WeChat's is "encrypt-resource"
+        "summary": "商家转账单据终态通知",
+        "resource": bill.json(f, time.time()),
+    }
+    body = json.dumps(payload).encode()
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _copy in range(1 + f.duplicate_callbacks):
+            for attempt in range(4):
+                timestamp, nonce = str(int(time.time())), uuid.uuid4().hex
+                headers = {
+                    "Content-Type": "application/json",
+                    "Wechatpay-Timestamp": timestamp,
+                    "Wechatpay-Nonce": nonce,
+                    "Wechatpay-Serial": "SANDBOX",
+                    "Wechatpay-Signature": notification_signature(bill.key, timestamp, nonce, body),
+                }
+                sandbox.notices["sent"] += 1
+                try:
+                    answer = await client.post(str(bill.notify_url), content=body, headers=headers)
+                    if answer.is_success:
+                        sandbox.notices["acknowledged"] += 1
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2 * (attempt + 1))
 
 
 app = create_app()

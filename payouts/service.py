@@ -179,18 +179,7 @@ def pay_many(
     """
     started = now or _now()
     with session_scope() as s:
-        taken = set(
-            s.scalars(
-                update(Payout)
-                .where(
-                    Payout.id.in_(payout_ids),
-                    Payout.state.not_in(FINAL),
-                    or_(Payout.lease_until.is_(None), Payout.lease_until < started),
-                )
-                .values(lease_until=started + LEASE)
-                .returning(Payout.id)
-            )
-        )
+        taken = _take(s, payout_ids, started)
         work = []
         others = {}
         for p in s.scalars(select(Payout).where(Payout.id.in_(payout_ids))):
@@ -216,6 +205,48 @@ def pay_many(
             )
         s.execute(update(Payout).where(Payout.id.in_(taken)).values(lease_until=None))
     return [outcomes.get(pid, Outcome(pid, "missing")) for pid in payout_ids]
+
+
+def _take(s: Session, payout_ids: list[str], now: datetime) -> set[str]:
+    """Lease the payouts that are not final and that no one holds; returns their ids."""
+    return set(
+        s.scalars(
+            update(Payout)
+            .where(
+                Payout.id.in_(payout_ids),
+                Payout.state.not_in(FINAL),
+                or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+            )
+            .values(lease_until=now + LEASE)
+            .returning(Payout.id)
+        )
+    )
+
+
+def apply_bill(bill: Bill, *, now: datetime | None = None) -> Outcome:
+    """A bill the provider told us about unasked (a notification), applied as a worker applies
+    the answer to its own query, under the payout's lease. The outcome's state is "missing"
+    for a bill number we never used, "busy" if a worker holds the payout (tell us again
+    later); a bill number the payout has moved on from, or a bill that does not match the
+    payout, changes nothing."""
+    now = now or _now()
+    with session_scope() as s:
+        payout_id = s.scalar(select(Payout.id).where(Payout.bill_no == bill.bill_no))
+        if payout_id is None:
+            earlier = s.scalar(
+                select(PayoutEvent.payout_id).where(PayoutEvent.bill_no == bill.bill_no).limit(1)
+            )
+            return Outcome(earlier or "", "superseded" if earlier else "missing")
+        taken = _take(s, [payout_id], now)
+        p = s.get_one(Payout, payout_id)
+        if not taken:
+            return Outcome(p.id, p.state if p.state in FINAL else "busy")
+        p.lease_until = None
+        if (bill.openid, bill.amount_fen) != (p.openid, p.amount_fen):
+            _trace(s, p, now, f"notified bill differs: {bill.openid} {bill.amount_fen} fen")
+            log.error("notified_bill_differs", payout_id=p.id, bill_no=bill.bill_no)
+            return Outcome(p.id, p.state)
+        return _apply(s, p, p.bill_no, bill, now)
 
 
 def _record(s: Session, p: Payout, w: _Work, answer: Bill | Exception, now: datetime) -> Outcome:

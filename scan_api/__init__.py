@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from scan_api import consumer, dealer, field, routes, wallet
+from scan_api import consumer, dealer, field, payout_notify, routes, wallet
 
 router = APIRouter()
 router.include_router(routes.router)
@@ -10,5 +10,6 @@ router.include_router(consumer.router)
 router.include_router(field.router)
 router.include_router(dealer.router)
 router.include_router(wallet.router)
+router.include_router(payout_notify.router)
 
 __all__ = ["router"]
