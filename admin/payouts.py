@@ -137,7 +137,20 @@ def campaign_statement_csv(slug: str, session: SessionDep, who: PrincipalDep) ->
     responses=error_responses(InvalidToken, RoleRequired),
 )
 def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
-    """What the brand owes each store (voucher subsidies, restock coupons, cash), as CSV."""
+    """What the brand owes each store (voucher subsidies, cash), as CSV."""
     who.require(*READERS)
-    lines = statements.account_statement(session, who.brand_id)
+    lines = statements.account_statement(session, who.brand_id, prefix="store:")
+    return statements.to_csv(lines, statements.AccountLine)
+
+
+@router.get(
+    "/dealers/statement.csv",
+    response_class=PlainTextResponse,
+    responses=error_responses(InvalidToken, RoleRequired),
+)
+def dealers_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
+    """What the brand owes each dealer (restock coupons its stores were given, which the dealer
+    honours and the brand reimburses), as CSV."""
+    who.require(*READERS)
+    lines = statements.account_statement(session, who.brand_id, prefix="dealer:")
     return statements.to_csv(lines, statements.AccountLine)

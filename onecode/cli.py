@@ -516,15 +516,19 @@ def statement(
         str | None, typer.Option(help="Campaign slug: its statement by day and region.")
     ] = None,
     stores: Annotated[bool, typer.Option(help="What the brand owes each store.")] = False,
+    dealers: Annotated[
+        bool, typer.Option(help="What the brand owes each dealer (restock coupons).")
+    ] = False,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write CSV here too.")] = None,
 ) -> None:
-    """A campaign's statement (owed, paid, voided by day and region), or the stores' (voucher
-    subsidies, restock coupons, cash), from the ledger. Money in yuan on screen, fen in CSV."""
+    """A campaign's statement (owed, paid, voided by day and region), the stores' (voucher
+    subsidies, cash) or the dealers' (restock coupons they honour), from the ledger. Money in
+    yuan on screen, fen in CSV."""
     from payouts import statements
     from rewards import campaigns
 
-    if (campaign is None) == (not stores):
-        raise typer.BadParameter("give --campaign SLUG or --stores")
+    if [campaign is not None, stores, dealers].count(True) != 1:
+        raise typer.BadParameter("give one of --campaign SLUG, --stores, --dealers")
     with _session() as s:
         b = brands.get_brand(s, brand)
         lines: list[Any]
@@ -534,8 +538,11 @@ def statement(
             lines, kind = statements.campaign_statement(s, b.id, c.id), statements.CampaignLine
             title = f"{c.name} ({c.slug})"
         else:
-            lines, kind = statements.account_statement(s, b.id), statements.AccountLine
-            title = f"{b.name}: owed to stores"
+            who = "stores" if stores else "dealers"
+            prefix = "store:" if stores else "dealer:"
+            lines = statements.account_statement(s, b.id, prefix=prefix)
+            kind = statements.AccountLine
+            title = f"{b.name}: owed to {who}"
     table = Table(title=title)
     names = [f.name for f in fields(kind)]
     for name in names:

@@ -71,27 +71,23 @@ def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
     )
 
 
-def store_owed(
+def owed_in_kind(
     session: Session,
     *,
     cause: str,
     kind: str,
     brand_id: int,
-    store_id: int,
-    award: Award | None = None,
+    account: str,
     **entry: Any,
 ) -> None:
-    """What the brand owes a store outside payouts: a voucher's subsidy, a restock coupon.
-    Settled through statements, not transfers."""
+    """What the brand owes a store or a dealer outside payouts (`kind` subsidy: a voucher's
+    subsidy, to the store; `coupon`: a restock coupon, to the dealer who honours it). Settled
+    through statements, not transfers."""
     ledger.post(
         session,
         [
             ledger.award_entry(
-                award_id=cause,
-                brand_id=brand_id,
-                account=f"store:{store_id}",
-                kind=kind,
-                **entry,
+                award_id=cause, brand_id=brand_id, account=account, kind=kind, **entry
             )
         ],
     )

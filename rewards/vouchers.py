@@ -167,26 +167,26 @@ def redeem(
         paid = int(reward["amount_fen"])
         if award.kind == "cash":
             payables.cash_awarded(session, award, "store", store_id=store.id)
-        else:  # a restock coupon: the store's dealer honours it, the brand reimburses
-            payables.store_owed(
+        else:  # a restock coupon: the store's dealer honours it, the brand reimburses him
+            payables.owed_in_kind(
                 session,
                 cause=reward_id,
                 kind="coupon",
                 brand_id=who.brand_id,
-                store_id=store.id,
+                account=f"dealer:{store.dealer_id}" if store.dealer_id else f"store:{store.id}",
                 at=now,
                 amount_fen=paid,
                 campaign_id=campaign.id,
                 region_code=voucher.region_code,
-                memo=f"restock coupon, honoured by dealer {store.dealer_id}",
+                memo=f"restock coupon of store {store.id}",
             )
     # The voucher's subsidy: the store gave a bottle for `pay_fen`; the brand owes the rest.
-    payables.store_owed(
+    payables.owed_in_kind(
         session,
         cause=voucher.id,
         kind="subsidy",
         brand_id=who.brand_id,
-        store_id=store.id,
+        account=f"store:{store.id}",
         at=now,
         amount_fen=int(terms["subsidy_fen"]),
         campaign_id=campaign.id,

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 import codegen
 from brands import service as brands
+from brands.models import Store
 from infra.db import session_scope
+from payouts import statements
 from rewards import recorder, vouchers
 from rewards.models import Award
 from tests.conftest import BrandCtx, auth
@@ -140,7 +142,19 @@ def test_a_voucher_is_redeemed_once_and_rewards_the_store(
         coupons = s.scalars(
             select(Award).where(Award.brand_id == brand.id, Award.kind == "restock_coupon")
         ).all()
+        store = s.scalars(select(Store).where(Store.brand_id == brand.id)).one()
+        owed = {
+            (x.account, x.subsidy_fen, x.coupon_fen)
+            for x in statements.account_statement(s, brand.id, prefix="")
+        }
     assert [(c.beneficiary, c.amount_fen) for c in coupons] == [("owner-1", 50)]
+    # The store is owed the voucher's subsidy; its dealer, who honours the coupon, the coupon.
+    assert owed == {(f"store:{store.id}", 450, 0), (f"dealer:{store.dealer_id}", 0, 50)}
+    finance = auth(brand.finance_token)
+    dealers = client.get("/v1/admin/dealers/statement.csv", headers=finance).text.splitlines()
+    stores = client.get("/v1/admin/stores/statement.csv", headers=finance).text.splitlines()
+    assert dealers[1:] == [f"dealer:{store.dealer_id},0,50,0,0,50"]
+    assert stores[1:] == [f"store:{store.id},450,0,0,0,450"]
 
 
 def test_voucher_refusals(client: TestClient, make_brand) -> None:  # type: ignore[no-untyped-def]

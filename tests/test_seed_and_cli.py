@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from infra.db import session_scope
 from onecode import seed as seeding
 from onecode.cli import app
+from payouts import owing
 from rewards import recorder
 from rewards.models import Award
 from tests.helpers import info
@@ -206,3 +207,21 @@ def test_every_demo_example_answers_as_labelled(tmp_path: Path, client: TestClie
             .where(Award.brand_id == report.brand_id, Award.tier == "guide-bonus")
         )
     assert (guide_awards, after) == (0, 1)  # the guide earned when the cap was claimed
+    with session_scope() as s:  # 0.50 yuan, under the demo campaign's 1 yuan payout minimum
+        assert owing.waiting_fen(s, report.brand_id, "guide:demo-guide") == 50
+
+    slug, csv_file = spec.brand.slug, tmp_path / "campaign.csv"
+    r = runner.invoke(
+        app, ["statement", "--brand", slug, "--campaign", "spring-2027", "--csv", str(csv_file)]
+    )
+    assert r.exit_code == 0, r.output
+    header, *days = csv_file.read_text(encoding="utf-8").splitlines()
+    assert header == "day,region_code,awarded_fen,paid_fen,voided_fen,entries"
+    assert sum(int(line.split(",")[2]) for line in days) >= 50 + 200  # guide's, open-case
+    r = runner.invoke(app, ["statement", "--brand", slug, "--stores"])
+    assert r.exit_code == 0, r.output
+    assert "owed to stores" in r.output
+    assert "store:" in r.output
+    r = runner.invoke(app, ["statement", "--brand", slug])
+    assert r.exit_code != 0
+    assert "give one of" in r.output
