@@ -51,7 +51,7 @@ def queue() -> Queue:
     return Queue(QUEUE, connection=get_redis())
 
 
-BATCH = 50  # payouts a job: two transactions for the batch instead of five a payout
+BATCH = 200  # payouts a job: two transactions for the batch instead of five a payout
 
 
 def enqueue(payout_ids: list[str]) -> None:

@@ -117,6 +117,7 @@ class Outcome:
     payout_id: str
     state: str  # the payout's state after this attempt, or "busy" if another worker has it
     due_at: datetime | None = None  # when to look again, for a state that is not final
+    paid_now: bool = False  # this attempt saw it succeed
 
 
 def _now() -> datetime:
@@ -203,6 +204,7 @@ def pay_many(
             outcomes[w.payout_id] = _record(
                 s, payouts[w.payout_id], w, answers[w.payout_id], answered
             )
+        _debit(s, [payouts[pid] for pid, o in outcomes.items() if o.paid_now], answered)
         s.execute(update(Payout).where(Payout.id.in_(taken)).values(lease_until=None))
     return [outcomes.get(pid, Outcome(pid, "missing")) for pid in payout_ids]
 
@@ -246,7 +248,9 @@ def apply_bill(bill: Bill, *, now: datetime | None = None) -> Outcome:
             _trace(s, p, now, f"notified bill differs: {bill.openid} {bill.amount_fen} fen")
             log.error("notified_bill_differs", payout_id=p.id, bill_no=bill.bill_no)
             return Outcome(p.id, p.state)
-        return _apply(s, p, p.bill_no, bill, now)
+        outcome = _apply(s, p, p.bill_no, bill, now)
+        _debit(s, [p] if outcome.paid_now else [], now)
+        return outcome
 
 
 def _record(s: Session, p: Payout, w: _Work, answer: Bill | Exception, now: datetime) -> Outcome:
@@ -284,31 +288,13 @@ def _learn(provider: Provider, state: str, number: str, openid: str, amount: int
 
 
 def _apply(s: Session, p: Payout, number: str, bill: Bill, now: datetime) -> Outcome:
+    """Take the provider's word on `number`, the payout's current bill. A payout it completes
+    still needs its debits (`_debit`), posted once for a whole batch."""
     if p.bill_no != number or p.state in FINAL:  # moved on meanwhile; nothing to do
         return Outcome(p.id, p.state)
     if bill.state == "SUCCESS":
         _move(s, p, "success", now, paid_at=now, reason="")
-        carried = s.scalars(select(PayoutItem).where(PayoutItem.payout_id == p.id))
-        # One debit per award it carried, so that what was paid is exact per award, region
-        # and campaign even when a payout gathered several small prizes.
-        ledger.post(
-            s,
-            [
-                ledger.payout_entry(
-                    payout_id=p.id,
-                    award_id=i.id,
-                    brand_id=p.brand_id,
-                    at=now,
-                    account=p.account,
-                    amount_fen=i.amount_fen,
-                    campaign_id=i.campaign_id,
-                    region_code=i.region_code,
-                    bill_no=p.bill_no,
-                )
-                for i in carried
-            ],
-        )
-        return Outcome(p.id, "success")
+        return Outcome(p.id, "success", paid_now=True)
     if bill.state in ("FAIL", "CANCELLED"):
         reason = f"{bill.state}: {bill.fail_reason}"[:200]
         if p.bills >= MAX_BILLS:
@@ -328,6 +314,33 @@ def _apply(s: Session, p: Payout, number: str, bill: Bill, now: datetime) -> Out
     p.tries += 1
     p.due_at = due
     return Outcome(p.id, state, due)
+
+
+def _debit(s: Session, paid: list[Payout], now: datetime) -> None:
+    """The ledger's debits for payouts just completed: one per award each carried, so that what
+    was paid is exact per award, region and campaign even when a payout gathered several small
+    prizes."""
+    if not paid:
+        return
+    by_id = {p.id: p for p in paid}
+    carried = s.scalars(select(PayoutItem).where(PayoutItem.payout_id.in_(by_id)))
+    ledger.post(
+        s,
+        [
+            ledger.payout_entry(
+                payout_id=str(i.payout_id),
+                award_id=i.id,
+                brand_id=i.brand_id,
+                at=now,
+                account=i.account,
+                amount_fen=i.amount_fen,
+                campaign_id=i.campaign_id,
+                region_code=i.region_code,
+                bill_no=by_id[str(i.payout_id)].bill_no,
+            )
+            for i in carried
+        ],
+    )
 
 
 def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:
