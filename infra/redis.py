@@ -11,6 +11,7 @@ sits in a hash tag (`{b42}`) so that a brand's keys stay on one Redis Cluster sl
 from __future__ import annotations
 
 import atexit
+import hashlib
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from redis.commands.core import Script
 from sqlalchemy.orm import Session
 
 from infra.db import after_commit
@@ -89,9 +89,11 @@ def _configured_redis() -> redis.Redis:
 
 def brand_key(brand_id: int, *parts: str | int) -> str:
     """`oc:{b<brand>}:part:part…` — the only way a domain should name a Redis key."""
-    if not isinstance(brand_id, int) or brand_id <= 0:
+    if type(brand_id) is not int or brand_id <= 0:
         raise ValueError(f"brand_key needs a positive brand id, got {brand_id!r}")
-    return ":".join(["oc", f"{{b{brand_id}}}", *(str(p) for p in parts)])
+    if not parts:
+        return f"oc:{{b{brand_id}}}"
+    return f"oc:{{b{brand_id}}}:" + ":".join(map(str, parts))
 
 
 def config_version_key(brand_id: int) -> str:
@@ -120,15 +122,36 @@ def _bump(brand_ids: list[int]) -> None:
     pipe.execute()
 
 
-_scripts: dict[str, Script] = {}
+@lru_cache(maxsize=64)
+def _sha1(source: str) -> str:
+    return hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
 
 def run_script(
     client: redis.Redis, source: str, keys: Sequence[str], args: Sequence[str | int | float]
 ) -> Any:
     """Run a Lua script by EVALSHA, sending its source only when the server lacks it (after a
-    restart, or on a new scratch server)."""
-    found = _scripts.get(source)
-    if found is None:
-        found = _scripts[source] = client.register_script(source)
-    return found(keys=keys, args=args, client=client)
+    restart, or on a new scratch server).
+
+    Straight on a connection of the client's pool rather than through `client.evalsha`:
+    redis-py's command layer (retry wrapper, observability hooks) cost more CPU than the rest
+    of a scan's call (docs/benchmarks.md). And nothing is resent behind the caller's back: a
+    broken connection or a timeout reaches the caller (a 503 for a scan) with the connection
+    dropped, since the script may or may not have run.
+    """
+    pool = client.connection_pool
+    conn: Any = pool.get_connection()  # redis-py leaves Connection untyped
+    try:
+        try:
+            conn.send_command("EVALSHA", _sha1(source), len(keys), *keys, *args)
+            return conn.read_response()
+        except redis.exceptions.NoScriptError:  # a whole reply was read: the link is fine
+            conn.send_command("EVAL", source, len(keys), *keys, *args)
+            return conn.read_response()
+    except redis.exceptions.ResponseError:
+        raise
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)

@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -127,15 +128,24 @@ def _claimed(record: str) -> ClaimResult:
     return ClaimResult("claimed", tier, openid, int(at), scan_id, held and record[-1] == "1")
 
 
+@lru_cache(maxsize=4096)
+def _fixed_keys(b: int, c: int, batch_id: int, region: str, day: str) -> tuple[str, ...]:
+    """The keys a claim names that do not depend on the consumer: built once per batch,
+    region and day rather than for every scan (they were a tenth of a claim's CPU)."""
+    return (
+        config_version_key(b),
+        brand_key(b, "claims", batch_id),
+        spent_key(b, c),
+        spent_key(b, c, day=day),
+        spent_key(b, c, region=region),
+        spent_key(b, c, region=region, day=day),
+    )
+
+
 def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     b, c = req.brand_id, req.campaign_id
     keys = [
-        config_version_key(b),
-        brand_key(b, "claims", req.batch_id),
-        spent_key(b, c),
-        spent_key(b, c, day=req.day),
-        spent_key(b, c, region=req.region_code),
-        spent_key(b, c, region=req.region_code, day=req.day),
+        *_fixed_keys(b, c, req.batch_id, req.region_code, req.day),
         brand_key(b, "wins", c, req.openid, "day", req.day),
         brand_key(b, "wins", c, req.openid),
         events_key(b),
