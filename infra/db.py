@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, insert, select
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -99,9 +99,16 @@ def insert_new(session: Session, model: Any, rows: list[dict[str, Any]]) -> list
         return []
     known = set(session.scalars(select(model.id).where(model.id.in_(unique))))
     fresh = [r for i, r in unique.items() if i not in known]
-    if fresh:
-        session.execute(insert(model), fresh)
+    insert_rows(session, model, fresh)
     return fresh
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts of `model`'s columns) in one executemany, through the table's Core
+    insert rather than the ORM's bulk insert: the same statement at a fraction of the Python
+    cost a row (the recorder's largest cost; docs/benchmarks.md)."""
+    if rows:
+        session.execute(model.__table__.insert(), rows)
 
 
 def insert_once(session: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:

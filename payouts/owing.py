@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from infra.db import insert_new
+from infra.db import insert_rows
 from infra.logging import get_logger
 from infra.settings import get_settings
 from payouts import jobs, ledger, service
@@ -124,7 +124,7 @@ def carry(session: Session, items: list[dict[str, Any]], *, why: str = "") -> li
     for i in alone:
         i["payout_id"] = service.payout_id_for(f"award/{i['id']}")
     created = service.create(session, [_payout_row(i["id"], [i]) for i in alone], why=why)
-    insert_new(session, PayoutItem, fresh)
+    insert_rows(session, PayoutItem, fresh)
     pools = {(i["brand_id"], i["account"], i["campaign_id"]) for i in fresh if not i["payout_id"]}
     created += settle(session, pools, why=why)
     jobs.enqueue_after_commit(session, created)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from infra.db import insert_new, session_scope
+from infra.db import insert_new, insert_rows, session_scope
 from infra.logging import get_logger
 from payouts import ledger
 from payouts.models import Payout, PayoutEvent, PayoutItem
@@ -95,8 +95,9 @@ def create(session: Session, rows: list[dict[str, Any]], *, why: str = "") -> li
     `why` if given); returns the ids of the new ones."""
     fresh = insert_new(session, Payout, rows)
     if fresh:
-        session.execute(
-            insert(PayoutEvent),
+        insert_rows(
+            session,
+            PayoutEvent,
             [
                 {
                     "brand_id": r["brand_id"],

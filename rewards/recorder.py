@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from brands.models import Brand
-from infra.db import insert_new, session_scope
+from infra.db import insert_new, insert_rows, session_scope
 from infra.errors import OnecodeError
 from infra.logging import get_logger
 from infra.redis import get_redis
@@ -222,7 +222,7 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
                     )
         awards = _new_awards(session, brand_id, [r for r in fresh if r["outcome"] == "won"])
         if awards:
-            session.execute(insert(Award), awards)
+            insert_rows(session, Award, awards)
             payables.consumer_cash_won(session, awards)
     ids = [entry_id for entry_id, _ in entries]
     client.xack(key, GROUP, *ids)
