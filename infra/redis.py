@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import hiredis
 import redis
 from sqlalchemy.orm import Session
 
@@ -143,7 +144,10 @@ def run_script(
     conn: Any = pool.get_connection()  # redis-py leaves Connection untyped
     try:
         try:
-            conn.send_command("EVALSHA", _sha1(source), len(keys), *keys, *args)
+            # hiredis encodes the command in C; redis-py's own packer loops over every
+            # argument in Python first.
+            command: Any = ("EVALSHA", _sha1(source), len(keys), *keys, *args)
+            conn.send_packed_command([hiredis.pack_command(command)])
             return conn.read_response()
         except redis.exceptions.NoScriptError:  # a whole reply was read: the link is fine
             conn.send_command("EVAL", source, len(keys), *keys, *args)

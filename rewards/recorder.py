@@ -230,12 +230,14 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
     return len(entries)
 
 
-def run(stop: threading.Event, *, interval: float = 0.5, gather: float = 0.1) -> None:
+def run(stop: threading.Event, *, interval: float = 0.5, gather: float = 0.3) -> None:
     """Drain every brand's stream until `stop` is set; errors are logged and retried.
 
     After a round that found little, wait `gather` seconds so that the next round writes a
     batch: a transaction's fixed cost (its commit, its queries for rows already written) spread
-    over a few rows made the recorder cost more CPU per scan than the scan itself.
+    over a few rows made the recorder cost more CPU per scan than the scan itself (a batch of
+    25 scans cost about twice as much a scan as one of 200). Records and awards land in the
+    database within about `gather` seconds; the claim in Redis is what the answer rests on.
     """
     while not stop.is_set():
         moved = 0
