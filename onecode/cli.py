@@ -566,7 +566,8 @@ def run_worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
     sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 5.0,
 ) -> None:
-    """Pay payouts from the `payouts` queue (rq), and sweep for payouts that are due."""
+    """Pay payouts from the `payouts` queue and reconcile days from the `reconcile` queue (rq);
+    sweep for payouts that are due, and queue each day's reconciliation."""
     import threading
 
     from rq import SimpleWorker
@@ -584,11 +585,47 @@ def run_worker(
     if not burst:  # a burst run drains the queue as it is, then stops
         sweeping.start()
     try:
-        SimpleWorker([jobs.QUEUE], connection=get_redis()).work(
+        SimpleWorker(list(jobs.QUEUES), connection=get_redis()).work(
             burst=burst, logging_level="WARNING"
         )
     finally:
         stop.set()
+
+
+@app.command()
+def reconcile(
+    day: Annotated[
+        str | None, typer.Option(help="The UTC day, YYYY-MM-DD; default yesterday.")
+    ] = None,
+    queue: Annotated[bool, typer.Option(help="Queue it for the workers instead.")] = False,
+) -> None:
+    """Compare a day's payouts with the provider's bills and list every difference; exits 1 if
+    there is any (for cron). The workers also queue yesterday's on their own, once a day."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from payouts import jobs
+
+    try:
+        when = date.fromisoformat(day) if day else (datetime.now(UTC) - timedelta(days=1)).date()
+    except ValueError:
+        raise typer.BadParameter(f"--day must be YYYY-MM-DD, not {day!r}") from None
+    if queue:
+        out.print(f"queued as job {jobs.enqueue_reconcile(when)}")
+        return
+    report = jobs.reconcile_job(when.isoformat())
+    out.print(
+        f"{report['day']}: {report['bills_ours']} bills sent, {report['bills_theirs']} at the "
+        f"provider; paid {report['paid_fen_ours'] / 100:,.2f} by us, "
+        f"{report['paid_fen_theirs'] / 100:,.2f} by them"
+    )
+    table = Table(title=f"{len(report['differences'])} differences")
+    for name in ("bill_no", "kind", "ours", "theirs"):
+        table.add_column(name)
+    for d in report["differences"]:
+        table.add_row(d["bill_no"], d["kind"], d["ours"], d["theirs"])
+    out.print(table)
+    if report["differences"]:
+        raise typer.Exit(1)
 
 
 @app.command()

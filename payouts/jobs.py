@@ -1,4 +1,5 @@
-"""What rq workers run (`onecode worker`): pay payouts, a batch a job.
+"""What rq workers run (`onecode worker`), a queue per kind of work: `payouts` pays payouts, a
+batch a job; `reconcile` compares a day's payouts with the provider's bills.
 
 rq carries the news that a payout should be looked at; the database holds the truth. A job
 lost with a dead worker or a restarted Redis costs nothing but time: the sweeper
@@ -8,7 +9,10 @@ idempotent (payouts/service.py).
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from rq import Queue
 from sqlalchemy.orm import Session
@@ -17,12 +21,14 @@ from infra.db import after_commit
 from infra.logging import get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
-from payouts import service
+from payouts import reconcile, service
 from payouts.provider import HttpProvider, Provider
 from payouts.ratelimit import RateLimitedProvider, SharedRate
 
 log = get_logger(__name__)
 QUEUE = "payouts"
+RECONCILE_QUEUE = "reconcile"
+QUEUES = (QUEUE, RECONCILE_QUEUE)
 
 
 @lru_cache
@@ -95,3 +101,31 @@ def pay_job(payout_ids: list[str]) -> dict[str, int]:
     for o in outcomes:
         counts[o.state] = counts.get(o.state, 0) + 1
     return counts
+
+
+def reconcile_job(day: str) -> dict[str, Any]:
+    """Reconcile `day` (YYYY-MM-DD, UTC) with the provider: every difference is logged as an
+    error for people to look at, and the report is the job's result."""
+    report = reconcile.reconcile_day(date.fromisoformat(day), provider())
+    for d in report.differences:
+        log.error("reconcile_difference", day=day, **asdict(d))
+    log.info(
+        "reconciled",
+        day=day,
+        bills_ours=report.bills_ours,
+        bills_theirs=report.bills_theirs,
+        differences=len(report.differences),
+    )
+    return report.as_dict()
+
+
+def enqueue_reconcile(day: date) -> str:
+    """Queue the reconciliation of `day`; once a day at most (its job id is the day)."""
+    job = Queue(RECONCILE_QUEUE, connection=get_redis()).enqueue(
+        reconcile_job,
+        day.isoformat(),
+        job_id=f"reconcile-{day.isoformat()}",
+        result_ttl=30 * 86_400,  # the report stays readable for a month
+        failure_ttl=30 * 86_400,
+    )
+    return str(job.id)

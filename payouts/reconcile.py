@@ -5,12 +5,14 @@ Every difference is reported, none is fixed here: money questions go to people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra.db import session_scope
 from payouts.models import Payout, PayoutEvent
 from payouts.provider import Provider
 
@@ -31,6 +33,9 @@ class Report:
     paid_fen_ours: int
     paid_fen_theirs: int
     differences: list[Difference]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"day": self.day.isoformat()}
 
 
 def reconcile(session: Session, provider: Provider, day: date) -> Report:
@@ -80,3 +85,9 @@ def reconcile(session: Session, provider: Provider, day: date) -> Report:
         paid_fen_theirs=sum(b.amount_fen for b in theirs.values() if b.state == "SUCCESS"),
         differences=differences,
     )
+
+
+def reconcile_day(day: date, provider: Provider) -> Report:
+    """`reconcile` in a session of its own."""
+    with session_scope() as session:
+        return reconcile(session, provider, day)

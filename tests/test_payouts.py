@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -252,6 +253,55 @@ def test_reconciliation_reports_an_injected_difference(brand: BrandCtx, sandbox:
     assert [(d.bill_no, d.kind) for d in report.differences if d.bill_no in ours] == [
         (gone, "missing_at_provider")
     ]
+
+
+def test_reconciliation_runs_from_the_cli_and_as_a_daily_job(brand: BrandCtx, sandbox: Any) -> None:
+    from payouts import jobs, sweeper
+    from payouts.reconcile import Report
+
+    provider = _provider(sandbox)
+    payout_id = _owed(brand)
+    assert service.pay(payout_id, provider).state == "success"
+    gone = _payout(payout_id).bill_no
+    httpx.post(f"{sandbox.url}/sandbox/forget", json={"mch_id": MCH, "out_bill_no": gone})
+    env = dict(os.environ, ONECODE_PAYOUT_PROVIDER_URL=sandbox.url, COLUMNS="200")
+    today = date.today().isoformat()
+    cli = [sys.executable, "-m", "onecode.cli", "reconcile"]
+    found = subprocess.run([*cli, "--day", today], env=env, capture_output=True, text=True)
+    assert found.returncode == 1, found.stdout + found.stderr  # differences: exit 1, for cron
+    assert gone in found.stdout
+    assert "missing_at_provider" in found.stdout
+    bad = subprocess.run([*cli, "--day", "23/11/2026"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "YYYY-MM-DD" in bad.stderr
+
+    # The sweeper queues yesterday's once for the whole deployment, not before 01:00 UTC.
+    jobs.queue().connection.delete(f"oc:provider:{MCH}:reconcile:{today}")
+    queued = jobs.Queue(jobs.RECONCILE_QUEUE, connection=jobs.get_redis())
+    queued.empty()
+    settings = sweeper.get_settings()
+    settings.payout_provider_url = sandbox.url
+    try:
+        tomorrow = datetime.now(UTC).replace(hour=0, minute=30) + timedelta(days=1)
+        assert not sweeper.reconcile_yesterday(tomorrow)  # too early
+        later = tomorrow.replace(hour=2)
+        assert sweeper.reconcile_yesterday(later)
+        assert not sweeper.reconcile_yesterday(later)  # another worker's sweep: already queued
+    finally:
+        settings.payout_provider_url = None
+    (job,) = queued.get_jobs()
+    assert job.args == (today,)
+    done = subprocess.run(
+        [sys.executable, "-m", "onecode.cli", "worker", "--burst"], env=env, capture_output=True
+    )
+    assert done.returncode == 0
+    job.refresh()
+    report = job.return_value()
+    assert isinstance(report, dict)
+    assert set(report) == {f.name for f in fields(Report)}
+    assert (gone, "missing_at_provider") in {
+        (d["bill_no"], d["kind"]) for d in report["differences"]
+    }
 
 
 def test_a_won_red_packet_flows_to_paid_through_the_worker(
