@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from admin.deps import PrincipalDep
 from brands.errors import InvalidToken, RoleRequired
 from infra.web import SessionDep, error_responses
-from payouts import holds, statements
+from payouts import holds, jobs, service, statements
 from payouts.holds import AwardNotFound, AwardNotHeld
 from payouts.models import Payout
 from rewards import campaigns, payables
@@ -93,29 +94,60 @@ def void_award(award_id: str, body: VoidIn, session: SessionDep, who: PrincipalD
     )
 
 
+PayoutState = Literal[
+    "pending",
+    "sending",
+    "accepted",
+    "processing",
+    "wait_user_confirm",
+    "success",
+    "failed",
+    "cancelled",
+]
+
+
 @router.get("/payouts", responses=error_responses(InvalidToken, RoleRequired))
 def list_payouts(
-    session: SessionDep, who: PrincipalDep, state: str | None = None, limit: int = 100
+    session: SessionDep,
+    who: PrincipalDep,
+    state: PayoutState | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutOut]:
     """The latest payouts, newest first; `state=failed` lists those that need a person."""
     who.require(*READERS)
     query = select(Payout).where(Payout.brand_id == who.brand_id)
     if state:
         query = query.where(Payout.state == state)
-    rows = session.scalars(query.order_by(Payout.created_at.desc()).limit(min(limit, 1000)))
-    return [
-        PayoutOut(
-            id=p.id,
-            account=p.account,
-            amount_fen=p.amount_fen,
-            state=p.state,
-            bill_no=p.bill_no,
-            reason=p.reason,
-            created_at=p.created_at,
-            paid_at=p.paid_at,
-        )
-        for p in rows
-    ]
+    rows = session.scalars(query.order_by(Payout.created_at.desc()).limit(limit))
+    return [_payout_out(p) for p in rows]
+
+
+def _payout_out(p: Payout) -> PayoutOut:
+    return PayoutOut(
+        id=p.id,
+        account=p.account,
+        amount_fen=p.amount_fen,
+        state=p.state,
+        bill_no=p.bill_no,
+        reason=p.reason,
+        created_at=p.created_at,
+        paid_at=p.paid_at,
+    )
+
+
+@router.post(
+    "/payouts/{payout_id}/retry",
+    responses=error_responses(
+        InvalidToken, RoleRequired, service.PayoutNotFound, service.PayoutNotFailed
+    ),
+)
+def retry_payout(payout_id: str, session: SessionDep, who: PrincipalDep) -> PayoutOut:
+    """Send a failed payout again (finance): with a new bill number after the provider failed
+    its bill, with the same one after a refusal or no answer. Its trace says who."""
+    who.require("finance")
+    p = service.retry(session, brand_id=who.brand_id, payout_id=payout_id, actor=who.username)
+    jobs.enqueue_after_commit(session, [p.id])
+    return _payout_out(p)
 
 
 @router.get(

@@ -69,6 +69,8 @@ class Payout(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # next look
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a worker has it
+    # Since when every call about it ended in an unknown outcome (no answer, a 5xx).
+    unknown_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from infra.db import insert_new, insert_rows, session_scope
+from infra.errors import Conflict, NotFound
 from infra.logging import get_logger
 from payouts import ledger
 from payouts.models import Payout, PayoutEvent, PayoutItem
@@ -36,6 +37,9 @@ from payouts.provider import Bill, OutcomeUnknown, Provider, RateLimited, Reject
 log = get_logger(__name__)
 
 MAX_BILLS = 3  # bill numbers a payout may use: the first, and one after each explicit failure
+# How long a payout may go without any answer from the provider (timeouts, 5xx) before it is
+# `failed` for a person to look at. Its bill number stays: a retry by staff is as safe as ever.
+GIVE_UP = timedelta(hours=6)
 LEASE = timedelta(seconds=60)
 FINAL = ("success", "failed", "cancelled")
 _PROVIDER_STATE = {
@@ -257,11 +261,19 @@ def apply_bill(bill: Bill, *, now: datetime | None = None) -> Outcome:
 def _record(s: Session, p: Payout, w: _Work, answer: Bill | Exception, now: datetime) -> Outcome:
     if isinstance(answer, OutcomeUnknown | RateLimited):
         why = f"{type(answer).__name__}: {answer}"
+        if isinstance(answer, OutcomeUnknown):
+            p.unknown_since = p.unknown_since or now
+            if now - p.unknown_since >= GIVE_UP:
+                reason = f"no answer from the provider since {p.unknown_since:%Y-%m-%d %H:%M}Z"
+                _move(s, p, "failed", now, why, reason=f"{reason}; {why}"[:200])
+                log.warning("payout_gave_up", payout_id=p.id, since=p.unknown_since.isoformat())
+                return Outcome(p.id, "failed")
         p.tries += 1
         p.due_at = now + _backoff(p.tries)
         p.reason = why[:200]
         _trace(s, p, now, why)
         return Outcome(p.id, p.state, p.due_at)
+    p.unknown_since = None  # the provider answered
     if isinstance(answer, Rejected):
         # The provider refused the request itself (amount, limits, account): no transfer
         # exists, and the same request would be refused again. Visible, owed, not lost.
@@ -342,6 +354,38 @@ def _debit(s: Session, paid: list[Payout], now: datetime) -> None:
             for i in carried
         ],
     )
+
+
+class PayoutNotFound(NotFound):
+    """No payout with this id in the brand."""
+
+    code = "PAYOUT_NOT_FOUND"
+
+
+class PayoutNotFailed(Conflict):
+    """Only a failed payout can be sent again; this one is on its way or paid."""
+
+    code = "PAYOUT_NOT_FAILED"
+
+
+def retry(session: Session, *, brand_id: int, payout_id: str, actor: str) -> Payout:
+    """Staff send a failed payout again (the caller queues it once the session commits).
+    After an explicit failure of its bill (FAIL, CANCELLED) it gets a new bill number; after a
+    refusal or no answer it keeps its number, which the provider either has (and the query
+    finds it) or never created."""
+    p = session.get(Payout, payout_id)
+    if p is None or p.brand_id != brand_id:
+        raise PayoutNotFound("no such payout", payout_id=payout_id)
+    if p.state != "failed":
+        raise PayoutNotFailed(f"the payout is {p.state}, not failed", state=p.state)
+    now = _now()
+    explicit = p.reason.startswith(("FAIL", "CANCELLED"))
+    if explicit:
+        p.bills += 1
+        p.bill_no = bill_no(p.id, p.bills)
+    detail = f"retried by {actor}" + (", new bill number" if explicit else "")
+    _move(session, p, "pending", now, detail, tries=0, unknown_since=None, due_at=now, reason="")
+    return p
 
 
 def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:

@@ -25,7 +25,7 @@ from payouts.models import LedgerEntry, Payout, PayoutEvent
 from payouts.owing import Owed, owe
 from payouts.provider import HttpProvider
 from payouts.reconcile import reconcile
-from tests.conftest import MCH, BrandCtx
+from tests.conftest import MCH, BrandCtx, auth
 
 
 def _provider(sandbox: Any, timeout: float = 5.0) -> HttpProvider:
@@ -159,6 +159,65 @@ def test_refused_payouts_are_visible_and_still_owed(brand: BrandCtx, sandbox: An
     with session_scope() as s:
         assert ledger.balance(s, brand.id, "consumer:carol") == 20_001
         assert payout_id not in service.due(s)  # failed is final: staff decide
+
+
+def test_a_payout_without_answers_fails_visibly_and_staff_can_send_it_again(
+    client: TestClient, make_brand: Any, sandbox: Any
+) -> None:
+    brand, other = make_brand(), make_brand()
+    payout_id = _owed(brand, 250, openid="uma")
+    number = _payout(payout_id).bill_no
+    sandbox.faults(rate_limit_rps=0, error_before_rate=1)  # the provider answers nothing but 5xx
+    provider = _provider(sandbox)
+    start = datetime.now(UTC)
+    assert service.pay(payout_id, provider, now=start).state == "sending"
+    hours = service.GIVE_UP.total_seconds() / 3600
+    later = start + timedelta(hours=hours - 1)
+    assert service.pay(payout_id, provider, now=later).state == "sending"  # still trying
+    assert service.pay(payout_id, provider, now=start + service.GIVE_UP).state == "failed"
+    failed = _payout(payout_id)
+    assert failed.reason.startswith("no answer from the provider since")
+    with session_scope() as s:
+        assert payout_id not in service.due(s, now=start + 2 * service.GIVE_UP)
+        assert ledger.balance(s, brand.id, "consumer:uma") == 250  # still owed, visible
+    listed = client.get(
+        "/v1/admin/payouts", params={"state": "failed"}, headers=auth(brand.finance_token)
+    ).json()
+    assert payout_id in [p["id"] for p in listed]
+
+    url = f"/v1/admin/payouts/{payout_id}/retry"
+    refusals = {
+        "not finance": client.post(url, headers=auth(brand.operator_token)),
+        "other brand": client.post(url, headers=auth(other.finance_token)),
+        "unknown": client.post("/v1/admin/payouts/nope/retry", headers=auth(brand.finance_token)),
+        "bad limit": client.get(
+            "/v1/admin/payouts", params={"limit": -5}, headers=auth(brand.finance_token)
+        ),
+        "bad state": client.get(
+            "/v1/admin/payouts", params={"state": "lost"}, headers=auth(brand.finance_token)
+        ),
+    }
+    assert {k: (r.status_code, r.json()["error"]["code"]) for k, r in refusals.items()} == {
+        "not finance": (403, "ROLE_REQUIRED"),
+        "other brand": (404, "PAYOUT_NOT_FOUND"),
+        "unknown": (404, "PAYOUT_NOT_FOUND"),
+        "bad limit": (422, "INVALID_REQUEST"),
+        "bad state": (422, "INVALID_REQUEST"),
+    }
+    assert _payout(payout_id).state == "failed"
+
+    sandbox.faults(rate_limit_rps=0)  # the provider is back
+    retried = client.post(url, headers=auth(brand.finance_token))
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["state"], retried.json()["bill_no"]) == ("pending", number)
+    assert service.pay(payout_id, provider).state == "success"
+    again = client.post(url, headers=auth(brand.finance_token))
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "PAYOUT_NOT_FAILED")
+    with session_scope() as s:
+        details = s.scalars(
+            select(PayoutEvent.detail).where(PayoutEvent.payout_id == payout_id)
+        ).all()
+    assert "retried by cfo" in details
 
 
 def test_rate_limited_calls_wait_and_create_nothing(brand: BrandCtx, sandbox: Any) -> None:
@@ -430,7 +489,6 @@ def test_a_running_worker_sweeps_up_payouts_whose_jobs_were_lost(
 
 
 def test_staff_release_or_void_held_awards(client: TestClient, make_brand: Any) -> None:
-    from tests.conftest import auth
 
     brand, other = make_brand(), make_brand()
     now = datetime.now(UTC)

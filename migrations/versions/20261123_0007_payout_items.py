@@ -1,4 +1,5 @@
-"""payout items (several small awards in one payout) and the campaign's payout minimum
+"""payout items (several small awards in one payout), the campaign's payout minimum, and since
+when a payout has had no answer
 
 Revision ID: b3abc1a6a0f7
 Revises: 4888c3ac13d6
@@ -50,6 +51,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("payout_min_fen", sa.Integer(), nullable=False, server_default="0")
         )
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unknown_since", sa.DateTime(timezone=True), nullable=True))
     _items_for_existing_payouts()
 
 
@@ -100,6 +103,8 @@ def _items_for_existing_payouts() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.drop_column("unknown_since")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_column("payout_min_fen")
     op.drop_index("ix_payout_items_payout", table_name="payout_items")
