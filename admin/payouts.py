@@ -170,9 +170,7 @@ def campaign_statement_csv(slug: str, session: SessionDep, who: PrincipalDep) ->
 )
 def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
     """What the brand owes each store (voucher subsidies, cash), as CSV."""
-    who.require(*READERS)
-    lines = statements.account_statement(session, who.brand_id, prefix="store:")
-    return statements.to_csv(lines, statements.AccountLine)
+    return _accounts_csv(session, who, "store:")
 
 
 @router.get(
@@ -183,6 +181,10 @@ def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
 def dealers_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
     """What the brand owes each dealer (restock coupons its stores were given, which the dealer
     honours and the brand reimburses), as CSV."""
+    return _accounts_csv(session, who, "dealer:")
+
+
+def _accounts_csv(session: SessionDep, who: PrincipalDep, prefix: str) -> str:
     who.require(*READERS)
-    lines = statements.account_statement(session, who.brand_id, prefix="dealer:")
+    lines = statements.account_statement(session, who.brand_id, prefix=prefix)
     return statements.to_csv(lines, statements.AccountLine)
