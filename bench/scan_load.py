@@ -1,8 +1,9 @@
 """`make bench-scan`: consumer scans against a bare validated endpoint, same server, one run.
 
 Seeds a brand with a running campaign and fresh activated caps in a throw-away data dir, starts
-one uvicorn process serving bench/bare_app.py (the app plus `/bench/bare`) and the recorder in
-its own process, and drives the server with locust (FastHttpUser, headless) from a third:
+uvicorn serving bench/bare_app.py (the app plus `/bench/bare`) with one worker process a core
+(BENCH_API_WORKERS, default 2) and the recorder in its own process, and drives the server with
+locust (FastHttpUser, headless) from another:
 
 1. flat out against each endpoint: the throughput ratio;
 2. the scan offered half the bare endpoint's peak, the load the goal names, with consumers
@@ -34,6 +35,9 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 USERS = int(os.environ.get("BENCH_USERS", "32"))
 CODES = int(os.environ.get("BENCH_CODES_SEEDED", "200000"))
+# One API process a core, as docs/scan-path.md recommends: a process waits out its Redis round
+# trip on the event loop, and a second one uses that time. BENCH_API_WORKERS=1 for one.
+API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
 
 
 def _seed(caps: int, path: Path) -> None:
@@ -80,8 +84,13 @@ PIDS: dict[str, int] = {}  # server, recorder, redis: whose CPU time each run re
 
 
 def _cpu(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+    """CPU seconds of a process and its children (uvicorn's worker processes)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
 
 
 def _slices(codes: Path, work: Path, n: int) -> list[Path]:
@@ -178,6 +187,8 @@ def main() -> dict[str, Any]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(API_WORKERS),
         ],
         env=env,
     )
