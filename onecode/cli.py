@@ -693,9 +693,14 @@ def demo(
     sandbox_env = {"ONECODE_SANDBOX_SETTLE_MS": "1000", **os.environ}
     helpers = [  # our own interpreter and fixed arguments
         subprocess.Popen(  # noqa: S603
-            [*cmd, "sandbox", "--port", str(sandbox_port)], env=sandbox_env
+            [*cmd, "sandbox", "--port", str(sandbox_port)],
+            env=sandbox_env,
+            preexec_fn=_die_with_parent,
         ),
-        subprocess.Popen([*cmd, "worker", "--sweep-every", "2"]),  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [*cmd, "worker", "--sweep-every", "2"],
+            preexec_fn=_die_with_parent,
+        ),
     ]
     out.print(f"\nPayment sandbox on http://127.0.0.1:{sandbox_port}, one payout worker running.")
     out.print(
@@ -725,6 +730,18 @@ def demo(
         for helper in helpers:
             helper.terminate()
             helper.wait(timeout=10)
+
+
+def _die_with_parent() -> None:
+    """In a demo helper, before it starts: on Linux, be sent SIGTERM when the demo process
+    ends, however it ends (a killed demo left its sandbox holding the port). Elsewhere the
+    demo's own clean-up is all there is."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _print_examples(slug: str, host: str, port: int) -> None:
