@@ -76,20 +76,18 @@ def release(
     # Risk holds consumers' prizes, and a consumer's account is `consumer:<openid>`.
     openid = entry.account.partition(":")[2]
     row = owing.item(
-        award_id,
-        brand_id,
-        entry.account,
-        openid,
-        entry.amount_fen,
-        entry.campaign_id,
-        entry.region_code,
-        datetime.now(UTC),
-        payout_min(entry.campaign_id),
+        award_id=award_id,
+        brand_id=brand_id,
+        account=entry.account,
+        openid=openid,
+        amount_fen=entry.amount_fen,
+        campaign_id=entry.campaign_id,
+        region_code=entry.region_code,
+        at=datetime.now(UTC),
+        min_fen=payout_min(entry.campaign_id),
     )
     owing.carry(session, [row], why=f"released by {actor}")
-    carried = session.get_one(PayoutItem, award_id)
-    session.refresh(carried)
-    return carried.payout_id
+    return session.scalar(select(PayoutItem.payout_id).where(PayoutItem.id == award_id))
 
 
 def void(session: Session, *, brand_id: int, award_id: str, actor: str, reason: str) -> None:

@@ -98,21 +98,18 @@ def payout_entry(
 ) -> dict[str, Any]:
     """The debit, for one award it carried, of a payout the provider completed: what was owed
     is now paid."""
-    return {
-        "id": entry_id("payout", payout_id, award_id),
-        "brand_id": brand_id,
-        "at": at,
-        "kind": "payout",
-        "account": account,
-        "amount_fen": -amount_fen,
-        "campaign_id": campaign_id,
-        "region_code": region_code,
-        "award_id": award_id,
-        "scan_id": None,
-        "payout_id": payout_id,
-        "held": False,
-        "memo": f"bill {bill_no}",
-    }
+    debit = award_entry(
+        award_id=award_id,
+        brand_id=brand_id,
+        at=at,
+        account=account,
+        amount_fen=-amount_fen,
+        campaign_id=campaign_id,
+        region_code=region_code,
+        kind="payout",
+        memo=f"bill {bill_no}",
+    )
+    return debit | {"id": entry_id("payout", payout_id, award_id), "payout_id": payout_id}
 
 
 def paid(session: Session, brand_id: int, account: str) -> int:

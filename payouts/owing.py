@@ -10,7 +10,7 @@ item's primary key is the award's id, so no award rides in two payouts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ log = get_logger(__name__)
 
 # The accounts whose waiting awards may have reached their minimum: (brand, account, campaign).
 Pool = tuple[int, str, int | None]
+Item = Mapping[str, Any]  # a payout_items row: a dict from `item`, or a row read back
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,25 @@ def owe(session: Session, owed: list[Owed]) -> list[str]:
     return carry(
         session,
         [
-            item(o.award_id, o.brand_id, o.account, o.openid, o.amount_fen, o.campaign_id,
-                 o.region_code, o.at, o.min_fen)
+            item(
+                award_id=o.award_id,
+                brand_id=o.brand_id,
+                account=o.account,
+                openid=o.openid,
+                amount_fen=o.amount_fen,
+                campaign_id=o.campaign_id,
+                region_code=o.region_code,
+                at=o.at,
+                min_fen=o.min_fen,
+            )
             for o in owed
             if not o.held and o.amount_fen > 0
         ],
-    )  # fmt: skip
+    )
 
 
 def item(
+    *,
     award_id: str,
     brand_id: int,
     account: str,
@@ -131,7 +142,7 @@ def carry(session: Session, items: list[dict[str, Any]], *, why: str = "") -> li
     return created
 
 
-def _payout_row(cause: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _payout_row(cause: str, items: Sequence[Item]) -> dict[str, Any]:
     first = items[0]
     regions = {i["region_code"] for i in items}
     return service.new_payout(
@@ -144,10 +155,6 @@ def _payout_row(cause: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         cause=f"award/{cause}" if len(items) == 1 else f"items/{cause}",
         now=max(i["at"] for i in items),
     )
-
-
-def _columns(i: PayoutItem) -> dict[str, Any]:
-    return {c.key: getattr(i, c.key) for c in PayoutItem.__table__.columns}
 
 
 class _Taken(Exception):
@@ -168,9 +175,11 @@ def settle(session: Session, pools: Iterable[Pool], *, why: str = "") -> list[st
     smallest = get_settings().payout_min_fen
     created: list[str] = []
     for brand_id, account, campaign_id in sorted(pools, key=str):
-        waiting = list(
-            session.scalars(
-                select(PayoutItem)
+        # Rows as dicts, like the fresh items `carry` builds: one shape for `_payout_row`.
+        waiting: list[Item] = [
+            dict(row)
+            for row in session.execute(
+                select(PayoutItem.__table__)
                 .where(
                     PayoutItem.payout_id.is_(None),
                     PayoutItem.brand_id == brand_id,
@@ -179,30 +188,35 @@ def settle(session: Session, pools: Iterable[Pool], *, why: str = "") -> list[st
                 )
                 .order_by(PayoutItem.at, PayoutItem.id)
                 .with_for_update(skip_locked=True)
-            )
-        )
-        if not waiting or _sum(waiting) < _floor(max(i.min_fen for i in waiting)):
+            ).mappings()
+        ]
+        if not _ripe(waiting):
             continue
-        groups: list[list[PayoutItem]] = [[]]
+        groups: list[list[Item]] = [[]]
         for i in waiting:
-            if _sum(groups[-1]) + i.amount_fen > largest:
+            if _sum(groups[-1]) + i["amount_fen"] > largest:
                 groups.append([])
             groups[-1].append(i)
         # Every group but the last is as full as a transfer may be: it goes. The last goes if
         # it reaches the minimum on its own, else it waits for more.
-        if _sum(groups[-1]) < _floor(max(i.min_fen for i in groups[-1])):
+        if not _ripe(groups[-1]):
             groups.pop()
         for group in (g for g in groups if _sum(g) >= smallest):
             created += _carry_together(session, group, why)
     return created
 
 
-def _sum(items: list[PayoutItem]) -> int:
-    return sum(i.amount_fen for i in items)
+def _sum(items: Sequence[Item]) -> int:
+    return sum(i["amount_fen"] for i in items)
 
 
-def _carry_together(session: Session, group: list[PayoutItem], why: str) -> list[str]:
-    row = _payout_row(group[0].id, [_columns(g) for g in group])
+def _ripe(items: Sequence[Item]) -> bool:
+    """Whether these waiting awards together reach the highest minimum among them."""
+    return bool(items) and _sum(items) >= _floor(max(i["min_fen"] for i in items))
+
+
+def _carry_together(session: Session, group: list[Item], why: str) -> list[str]:
+    row = _payout_row(group[0]["id"], group)
     try:
         with session.begin_nested():
             created = service.create(
@@ -210,7 +224,7 @@ def _carry_together(session: Session, group: list[PayoutItem], why: str) -> list
             )
             taken = session.scalars(
                 update(PayoutItem)
-                .where(PayoutItem.id.in_([g.id for g in group]), PayoutItem.payout_id.is_(None))
+                .where(PayoutItem.id.in_([g["id"] for g in group]), PayoutItem.payout_id.is_(None))
                 .values(payout_id=row["id"])
                 .returning(PayoutItem.id)
                 .execution_options(synchronize_session=False)

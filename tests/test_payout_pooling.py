@@ -135,15 +135,15 @@ def test_racing_settlers_carry_each_award_once(brand: BrandCtx) -> None:
     now = datetime.now(UTC)
     rows = [
         owing.item(
-            uuid.uuid4().hex,
-            brand.id,
-            f"consumer:s{n % 5}",
-            f"s{n % 5}",
-            25,
-            CAMPAIGN,
-            "440100",
-            now + timedelta(milliseconds=n),
-            1_000,
+            award_id=uuid.uuid4().hex,
+            brand_id=brand.id,
+            account=f"consumer:s{n % 5}",
+            openid=f"s{n % 5}",
+            amount_fen=25,
+            campaign_id=CAMPAIGN,
+            region_code="440100",
+            at=now + timedelta(milliseconds=n),
+            min_fen=1_000,
         )
         for n in range(300)  # 60 awards a consumer: 1,500 fen each, past the minimum
     ]
