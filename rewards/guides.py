@@ -3,7 +3,6 @@ later claims that bottle's cap, the guide earns the campaign's bonus (一码双�
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,23 +103,21 @@ def bonus_for_claim(
             GuideSale.bottle_batch_id == bottle[0], GuideSale.bottle_serial == bottle[1]
         )
     )
-    award_id = uuid.uuid5(uuid.NAMESPACE_URL, f"guide-bonus/{claim_id}").hex
-    if sale is None or session.get(Award, award_id) is not None:
+    cause = f"guide-bonus/{claim_id}"
+    if sale is None or session.get(Award, payables.award_id(cause)) is not None:
         return None
     if not budget.spend(campaign, campaign.guide_bonus_fen, now=at):
         return None
     guide = session.get_one(FieldAccount, sale.guide_id)
-    award = Award(
-        id=award_id,
-        brand_id=brand_id,
+    award = payables.field_award(
+        session,
+        cause=cause,
+        campaign=campaign,
         at=at,
-        campaign_id=campaign.id,
         beneficiary=guide.openid,
         tier="guide-bonus",
-        kind="cash",
         amount_fen=campaign.guide_bonus_fen,
     )
-    session.add(award)
-    sale.bonus_award_id = award_id
+    sale.bonus_award_id = award.id
     payables.cash_awarded(session, award, "guide")
     return award

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +12,41 @@ from sqlalchemy.orm import Session
 from payouts import ledger
 from payouts.owing import Owed, owe
 from rewards.models import Award, Campaign
+
+
+def award_id(cause: str) -> str:
+    """A guide's or a store's award id, derived from what caused it (`guide-bonus/<claim>`,
+    `open-case/<batch>/<serial>`, `store-reward/<voucher>`): the same cause awards once."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, cause).hex
+
+
+def field_award(
+    session: Session,
+    *,
+    cause: str,
+    campaign: Campaign,
+    at: datetime,
+    beneficiary: str,
+    tier: str,
+    amount_fen: int,
+    kind: str = "cash",
+    region_code: str = "",
+) -> Award:
+    """A guide's or a store's award under `campaign`, added to the session, its id from
+    `cause`. The caller has spent the budget; cash then goes to `cash_awarded`."""
+    award = Award(
+        id=award_id(cause),
+        brand_id=campaign.brand_id,
+        at=at,
+        campaign_id=campaign.id,
+        region_code=region_code,
+        beneficiary=beneficiary,
+        tier=tier,
+        kind=kind,
+        amount_fen=amount_fen,
+    )
+    session.add(award)
+    return award
 
 
 def payout_min_fen(session: Session, campaign_id: int | None) -> int:

@@ -3,7 +3,6 @@ case, and tells the brand the goods reached a shelf."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,20 +103,15 @@ def _reward(
     if not budget.spend(campaign, campaign.open_case_reward_fen, now=now):
         return 0
     owner = session.get_one(FieldAccount, who.account_id)
-    award_id = uuid.uuid5(
-        uuid.NAMESPACE_URL, f"open-case/{opening.case_batch_id}/{opening.case_serial}"
-    ).hex
-    award = Award(
-        id=award_id,
-        brand_id=who.brand_id,
+    award = payables.field_award(
+        session,
+        cause=f"open-case/{opening.case_batch_id}/{opening.case_serial}",
+        campaign=campaign,
         at=now,
-        campaign_id=campaign.id,
         beneficiary=owner.openid,
         tier="open-case",
-        kind="cash",
         amount_fen=campaign.open_case_reward_fen,
     )
-    session.add(award)
-    opening.reward_award_id = award_id
+    opening.reward_award_id = award.id
     payables.cash_awarded(session, award, "store", store_id=who.store_id)
     return campaign.open_case_reward_fen

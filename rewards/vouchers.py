@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.redis import get_redis
 from rewards import budget, payables
 from rewards.claims import voucher_key
-from rewards.models import Award, Campaign, Redemption
+from rewards.models import Campaign, Redemption
 
 _ID = re.compile(r"(?:.*/V/)?([0-9a-f]{32})/?$", re.IGNORECASE)
 
@@ -150,27 +149,25 @@ def redeem(
     paid = 0
     if reward and budget.spend(campaign, int(reward["amount_fen"]), now=now):
         owner = session.get_one(FieldAccount, who.account_id)
-        reward_id = uuid.uuid5(uuid.NAMESPACE_URL, f"store-reward/{voucher.id}").hex
-        award = Award(
-            id=reward_id,
-            brand_id=who.brand_id,
+        award = payables.field_award(
+            session,
+            cause=f"store-reward/{voucher.id}",
+            campaign=campaign,
             at=now,
-            campaign_id=campaign.id,
-            region_code=voucher.region_code,
             beneficiary=owner.openid,
             tier="store-reward",
-            kind=reward["kind"],
             amount_fen=int(reward["amount_fen"]),
+            kind=reward["kind"],
+            region_code=voucher.region_code,
         )
-        session.add(award)
-        redemption.store_reward_award_id = reward_id
+        redemption.store_reward_award_id = award.id
         paid = int(reward["amount_fen"])
         if award.kind == "cash":
             payables.cash_awarded(session, award, "store", store_id=store.id)
         else:  # a restock coupon: the store's dealer honours it, the brand reimburses him
             payables.owed_in_kind(
                 session,
-                cause=reward_id,
+                cause=award.id,
                 kind="coupon",
                 brand_id=who.brand_id,
                 account=f"dealer:{store.dealer_id}" if store.dealer_id else f"store:{store.id}",
