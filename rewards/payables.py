@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payouts import ledger
@@ -78,15 +78,12 @@ def cash_awarded(session: Session, award: Award, role: str, *, store_id: int | N
     )
 
 
-def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
-    """Consumers' red packets as the recorder writes them (award rows as dicts)."""
-    cash = [a for a in awards if a["kind"] == "cash"]
-    rows = session.execute(
-        select(Campaign.id, Campaign.payout_min_fen).where(
-            Campaign.id.in_({a["campaign_id"] for a in cash})
-        )
-    )
-    minimum = {campaign_id: min_fen for campaign_id, min_fen in rows}
+def consumer_cash_won(
+    session: Session, awards: list[dict[str, Any]], campaigns: Mapping[int, Campaign]
+) -> None:
+    """Consumers' red packets as the recorder writes them (award rows as dicts), with the
+    campaigns they were won in (for their payout minimum)."""
+    minimum = {c.id: c.payout_min_fen for c in campaigns.values()}
     owe(
         session,
         [
@@ -103,7 +100,8 @@ def consumer_cash_won(session: Session, awards: list[dict[str, Any]]) -> None:
                 held=a["status"] == "held",
                 min_fen=minimum.get(a["campaign_id"], 0),
             )
-            for a in cash
+            for a in awards
+            if a["kind"] == "cash"
         ],
     )
 

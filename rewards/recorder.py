@@ -200,30 +200,28 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
         )
         fresh = [records[row["id"]] for row in written]
         claims = [r for r in fresh if r["outcome"] in ("won", "thanks")]
-        if claims:  # a claimed cap: the guide who sold its bottle earns the campaign's bonus
-            bonus_campaigns = {
-                c.id: c
-                for c in session.scalars(
-                    select(Campaign).where(
-                        Campaign.id.in_({r["campaign_id"] for r in claims}),
-                        Campaign.guide_bonus_fen > 0,
-                    )
+        # The claims' campaigns, once a batch: their guide bonus and their payout minimum.
+        campaigns = {
+            c.id: c
+            for c in session.scalars(
+                select(Campaign).where(Campaign.id.in_({r["campaign_id"] for r in claims}))
+            )
+        }
+        for r in claims:  # a claimed cap: the guide who sold its bottle earns the bonus
+            campaign = campaigns.get(r["campaign_id"])
+            if campaign is not None and campaign.guide_bonus_fen > 0:
+                guides.bonus_for_claim(
+                    session,
+                    campaign=campaign,
+                    cap_batch_id=r["batch_id"],
+                    cap_serial=r["serial"],
+                    claim_id=r["id"],
+                    at=_at(r["at_ms"]),
                 )
-            }
-            for r in claims:
-                if (campaign := bonus_campaigns.get(r["campaign_id"])) is not None:
-                    guides.bonus_for_claim(
-                        session,
-                        campaign=campaign,
-                        cap_batch_id=r["batch_id"],
-                        cap_serial=r["serial"],
-                        claim_id=r["id"],
-                        at=_at(r["at_ms"]),
-                    )
         awards = _new_awards(session, brand_id, [r for r in fresh if r["outcome"] == "won"])
         if awards:
             insert_rows(session, Award, awards)
-            payables.consumer_cash_won(session, awards)
+            payables.consumer_cash_won(session, awards, campaigns)
     ids = [entry_id for entry_id, _ in entries]
     client.xack(key, GROUP, *ids)
     client.xdel(key, *ids)
