@@ -237,11 +237,15 @@ def _binding(
 ) -> codegen.Binding:
     if not product:
         raise typer.BadParameter("--product is required")
+    return codegen.Binding(product, lot, _day(production_date, "--date"), factory, campaign)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option's value, or a clear error naming the option."""
     try:
-        day = date.fromisoformat(production_date) if production_date else None
+        return date.fromisoformat(value) if value else None
     except ValueError:
-        raise typer.BadParameter("--date must be YYYY-MM-DD") from None
-    return codegen.Binding(product, lot, day, factory, campaign)
+        raise typer.BadParameter(f"{option} must be YYYY-MM-DD, not {value!r}") from None
 
 
 def _selected(
@@ -601,14 +605,11 @@ def reconcile(
 ) -> None:
     """Compare a day's payouts with the provider's bills and list every difference; exits 1 if
     there is any (for cron). The workers also queue yesterday's on their own, once a day."""
-    from datetime import UTC, date, datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from payouts import jobs
 
-    try:
-        when = date.fromisoformat(day) if day else (datetime.now(UTC) - timedelta(days=1)).date()
-    except ValueError:
-        raise typer.BadParameter(f"--day must be YYYY-MM-DD, not {day!r}") from None
+    when = _day(day, "--day") or (datetime.now(UTC) - timedelta(days=1)).date()
     if queue:
         out.print(f"queued as job {jobs.enqueue_reconcile(when)}")
         return

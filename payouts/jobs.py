@@ -120,7 +120,8 @@ def reconcile_job(day: str) -> dict[str, Any]:
 
 
 def enqueue_reconcile(day: date) -> str:
-    """Queue the reconciliation of `day`; once a day at most (its job id is the day)."""
+    """Queue the reconciliation of `day` (its job id names the day; that it is queued once a
+    day is the sweeper's doing, payouts/sweeper.py)."""
     job = Queue(RECONCILE_QUEUE, connection=get_redis()).enqueue(
         reconcile_job,
         day.isoformat(),

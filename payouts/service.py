@@ -379,7 +379,7 @@ def retry(session: Session, *, brand_id: int, payout_id: str, actor: str) -> Pay
     if p.state != "failed":
         raise PayoutNotFailed(f"the payout is {p.state}, not failed", state=p.state)
     now = _now()
-    explicit = p.reason.startswith(("FAIL", "CANCELLED"))
+    explicit = p.reason.startswith(("FAIL: ", "CANCELLED: "))  # as _apply writes them
     if explicit:
         p.bills += 1
         p.bill_no = bill_no(p.id, p.bills)
