@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate demo serve test lint bench bench-scan bench-payouts clean
+.PHONY: install migrate demo serve test lint bench bench-scan bench-payouts bench-risk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.scan_load
 	$(BIN)/python -m bench.payouts
+	$(BIN)/python -m bench.risk
 
 # The consumer scan part alone.
 bench-scan: install
@@ -49,6 +50,10 @@ bench-scan: install
 # The payout part alone.
 bench-payouts: install
 	$(BIN)/python -m bench.payouts
+
+# Risk on simulated markets the model never saw (bench/out/risk.json; docs/risk.md)
+bench-risk: install
+	$(BIN)/python -m bench.risk
 
 clean:
 	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache

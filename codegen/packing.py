@@ -21,6 +21,7 @@ from codegen.errors import (
     UnknownParent,
 )
 from codegen.models import KIND_RANK, CodeBatch, PackLink, PackRange
+from infra.redis import bump_config_after_commit
 
 Member = tuple[int, int]  # (batch id, serial)
 
@@ -86,6 +87,7 @@ def pack_in_order(
     )
     session.add(row)
     session.flush()
+    bump_config_after_commit(session, brand_id)  # the scan path's snapshot holds the ranges
     return row
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import codegen
+import risk
 from brands.errors import InvalidToken
 from brands.field import dealer_id_by_code, store_id_by_code
 from brands.models import Dealer, Region, Store, dealer_regions
@@ -18,6 +19,7 @@ from brands.service import hash_token
 from codegen.packing import parent_of
 from infra.errors import InvalidInput, OnecodeError
 from logistics.models import PdaDevice, Shipment
+from risk.regions import divisions
 
 MAX_UPLOAD = 1000
 SHIPPABLE = ("box", "case", "pallet")
@@ -105,6 +107,7 @@ def upload(
     store_id = store_id_by_code(session, brand_id=b, code=to_store) if to_store else None
     dealer_id = dealer_id_by_code(session, brand_id=b, code=to_dealer) if to_dealer else None
     at = at or datetime.now(UTC)
+    lat, lon = _place(session, store_id=store_id, dealer_id=dealer_id or who.dealer_id)
     results = []
     for text in codes:
         try:
@@ -142,8 +145,31 @@ def upload(
             )
         )
         session.flush()
+        risk.note_case(
+            session,
+            risk.CaseNote(b, f"{batch.id}:{sealed.serial}", int(at.timestamp() * 1000), lat, lon),
+        )
         results.append(CodeResult(sealed.code, "ok"))
     return results
+
+
+def _place(
+    session: Session, *, store_id: int | None, dealer_id: int
+) -> tuple[float | None, float | None]:
+    """Where goods went: the store's position, else the centre of the dealer's first region."""
+    if store_id is not None:
+        store = session.get_one(Store, store_id)
+        if store.latitude is not None:
+            return store.latitude, store.longitude
+    code = session.scalar(
+        select(Region.code)
+        .join(dealer_regions, dealer_regions.c.region_id == Region.id)
+        .where(dealer_regions.c.dealer_id == dealer_id)
+        .order_by(Region.code)
+        .limit(1)
+    )
+    centre = divisions().centre(code) if code else None
+    return (centre.latitude, centre.longitude) if centre else (None, None)
 
 
 def custody(session: Session, *, brand_id: int, code: str) -> Custody | None:

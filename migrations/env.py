@@ -11,6 +11,7 @@ from infra.db import Base, get_engine
 from logistics import models as _logistics  # noqa: F401
 from payouts import models as _payouts  # noqa: F401
 from rewards import models as _rewards  # noqa: F401
+from risk import models as _risk  # noqa: F401
 
 target_metadata = Base.metadata
 

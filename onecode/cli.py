@@ -26,6 +26,7 @@ from infra import migrate
 from infra.db import session_scope
 from infra.errors import OnecodeError
 from infra.logging import configure_logging
+from onecode.risk_cli import risk_app
 
 app = typer.Typer(
     help="onecode: one item, one code. Codes, scans and rewards for brands.", no_args_is_help=True
@@ -39,6 +40,7 @@ codes_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(brand_app, name="brand")
 app.add_typer(codes_app, name="codegen")
+app.add_typer(risk_app, name="risk")
 
 out = Console()
 err = Console(stderr=True)
@@ -570,7 +572,8 @@ def run_worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
     sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 5.0,
 ) -> None:
-    """Pay payouts from the `payouts` queue and reconcile days from the `reconcile` queue (rq);
+    """Pay payouts from the `payouts` queue, reconcile days from the `reconcile` queue and run
+    risk's training, ring and diversion jobs from the `risk` queue (rq);
     sweep for payouts that are due, and queue each day's reconciliation."""
     import threading
 
@@ -578,6 +581,7 @@ def run_worker(
 
     from infra.redis import get_redis
     from payouts import jobs, sweeper
+    from risk import jobs as risk_jobs
 
     # SimpleWorker runs jobs in this process instead of forking one per job: a payout is a
     # few milliseconds of work, a fork costs more, and a crash mid-job loses nothing (the
@@ -589,7 +593,7 @@ def run_worker(
     if not burst:  # a burst run drains the queue as it is, then stops
         sweeping.start()
     try:
-        SimpleWorker(list(jobs.QUEUES), connection=get_redis()).work(
+        SimpleWorker([*jobs.QUEUES, risk_jobs.QUEUE], connection=get_redis()).work(
             burst=burst, logging_level="WARNING"
         )
     finally:

@@ -18,6 +18,7 @@ from infra.errors import Conflict, NotFound
 from infra.redis import bump_config_after_commit
 from rewards.models import Campaign, CampaignChange, CampaignRegion
 from rewards.prizes import PrizeTable
+from risk.policy import Policy
 
 
 class CampaignNotFound(NotFound):
@@ -76,6 +77,10 @@ class CampaignSpec(BaseModel):
         "transfer (the provider's own minimum, ONECODE_PAYOUT_MIN_FEN, applies anyway).",
     )
     region_rules: list[RegionRuleSpec] = Field(default_factory=list)
+    risk_policy: Policy = Field(
+        default_factory=Policy,
+        description="Model score thresholds for lower, challenge, hold and block (docs/risk.md).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +130,7 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.guide_bonus_fen = spec.guide_bonus_fen
     campaign.open_case_reward_fen = spec.open_case_reward_fen
     campaign.payout_min_fen = spec.payout_min_fen
+    campaign.risk_policy = spec.risk_policy.model_dump()
     campaign.updated_at = utcnow()
     session.flush()
     session.execute(delete(CampaignRegion).where(CampaignRegion.campaign_id == campaign.id))
@@ -167,6 +173,7 @@ def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
         guide_bonus_fen=campaign.guide_bonus_fen,
         open_case_reward_fen=campaign.open_case_reward_fen,
         payout_min_fen=campaign.payout_min_fen,
+        risk_policy=Policy.model_validate(campaign.risk_policy or {}),
         region_rules=[
             RegionRuleSpec(
                 region_code=r.region_code,

@@ -142,12 +142,17 @@ def _fixed_keys(b: int, c: int, batch_id: int, region: str, day: str) -> tuple[s
     )
 
 
+def wins_key(brand_id: int, campaign_id: int, openid: str) -> str:
+    """The consumer's wins in the campaign (the claim script counts them; risk reads them)."""
+    return brand_key(brand_id, "wins", campaign_id, openid)
+
+
 def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
     b, c = req.brand_id, req.campaign_id
     keys = [
         *_fixed_keys(b, c, req.batch_id, req.region_code, req.day),
         brand_key(b, "wins", c, req.openid, "day", req.day),
-        brand_key(b, "wins", c, req.openid),
+        wins_key(b, c, req.openid),
         events_key(b),
         *req.draw.counters,
         voucher_key(b, req.scan_id),

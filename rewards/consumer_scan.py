@@ -21,7 +21,7 @@ from codegen import open_code
 from codegen.errors import CodeNotFound
 from infra.redis import config_version, get_redis
 from rewards import recorder
-from rewards.claims import ClaimRequest, claim, draw, spent_key
+from rewards.claims import ClaimRequest, claim, draw, spent_key, wins_key
 from rewards.prizes import Tier
 from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
 
@@ -147,28 +147,36 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
     lineage = snap.lineage(s.request.region_code) if s.request.region_code else []
     if campaign.regions and not set(lineage) & campaign.regions:
         return s.answer("region_not_in_campaign", batch.kind)
-    decision = risk.decide(_signals(s, campaign, batch))
+    decision = risk.decide(s.client, _signals(s, snap, campaign, batch))
+    s.record["risk"] = decision.record()
     if decision.action in ("block", "challenge"):
         outcome = "blocked" if decision.action == "block" else "challenge"
         return s.answer(outcome, batch.kind, reasons=list(decision.reasons))
     return _claim(s, snap, batch, campaign, lineage, decision)
 
 
-def _signals(s: _Scan, campaign: CampaignView, batch: BatchView) -> risk.ScanSignals:
+def _signals(
+    s: _Scan, snap: Snapshot, campaign: CampaignView, batch: BatchView
+) -> risk.ScanSignals:
     r = s.request
-    return risk.ScanSignals(
-        s.brand_id,
-        campaign.id,
-        r.openid,
-        r.device_id,
-        r.ip,
-        r.latitude,
-        r.longitude,
-        r.user_agent,
-        batch.id,
-        s.serial,
-        s.now_ms,
+    facts = risk.ScanFacts(
+        brand_id=s.brand_id,
+        campaign_id=campaign.id,
+        scan_id=s.scan_id,
+        openid=r.openid,
+        device_id=r.device_id,
+        ip=r.ip,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        user_agent=r.user_agent,
+        batch_id=batch.id,
+        serial=s.serial,
+        at_ms=s.now_ms,
+        case_key=snap.container(batch.id, s.serial, "case"),
+        pallet_key=snap.container(batch.id, s.serial, "pallet"),
+        wins_key=wins_key(s.brand_id, campaign.id, r.openid),
     )
+    return risk.ScanSignals(facts, snap.version, campaign.risk_policy)
 
 
 def _claim(

@@ -49,6 +49,7 @@ class Campaign(Base):
     open_case_reward_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 开箱有礼
     # Cash prizes under this wait until together they reach it, then go as one transfer.
     payout_min_fen: Mapped[int] = mapped_column(Integer, default=0)
+    risk_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # risk.Policy; None: default
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -106,6 +107,8 @@ class ScanRecord(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(32), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The risk decision and the features it was made on (risk.Decision.record): training data.
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Award(Base):

@@ -127,6 +127,7 @@ def _scan_row(brand_id: int, r: dict[str, Any]) -> dict[str, Any]:
         "outcome": r["outcome"],
         "tier": r["tier"],
         "amount_fen": r["cost"] if r["outcome"] == "won" else 0,
+        "risk": r.get("risk"),
     }
 
 

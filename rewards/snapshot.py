@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from brands.models import Region
-from codegen.models import Activation, CodeBatch, CodeVoid
+from codegen.models import Activation, CodeBatch, CodeVoid, PackRange
 from infra.db import get_sessionmaker
 from infra.redis import config_version, get_redis
 from rewards.claims import Draw, campaign_day, draw
 from rewards.models import Campaign, CampaignRegion
 from rewards.prizes import PrizeTable, Tier
+from risk.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class CampaignView:
     draw: Draw
     regions: frozenset[str]
     region_rules: dict[str, RegionRule]
+    risk_policy: Policy
 
     def running(self, now: datetime) -> bool:
         if self.status != "active":
@@ -89,6 +91,11 @@ class Snapshot:
     batches: dict[str, tuple[list[int], list[BatchView]]]  # key id -> (first serials, batches)
     campaigns: dict[int, CampaignView]
     region_parent: dict[str, str | None]
+    # In-order packing (PackRange rows) per child batch: (child start, child end, parent batch,
+    # parent start, per parent). Out-of-order links are left to the database (risk features
+    # then see the print neighbour's case, which is almost always the same case).
+    packs: dict[int, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)  # batch id -> kind
 
     def batch(self, key_id: str, serial: int) -> BatchView | None:
         firsts, views = self.batches.get(key_id, ([], []))
@@ -96,6 +103,19 @@ class Snapshot:
         if i >= 0 and serial < views[i].first_serial + views[i].count:
             return views[i]
         return None
+
+    def container(self, batch_id: int, serial: int, kind: str) -> str:
+        """`<batch id>:<serial>` of the `kind` (case, pallet) the code is packed in, or ""."""
+        for _ in range(5):
+            runs = self.packs.get(batch_id, [])
+            i = bisect.bisect_right(runs, (serial, float("inf"), 0, 0, 0)) - 1
+            if i < 0 or not runs[i][0] <= serial < runs[i][1]:
+                return ""
+            start, _, batch_id, parent_start, per = runs[i]
+            serial = parent_start + (serial - start) // per
+            if self.kinds.get(batch_id) == kind:
+                return f"{batch_id}:{serial}"
+        return ""
 
     def lineage(self, region_code: str) -> list[str]:
         """The region and its ancestors, nearest first. Unknown 6-digit administrative codes
@@ -165,11 +185,32 @@ def load(brand_id: int) -> Snapshot:
                 draw(brand_id, c.id, _tiers(c.prize_table)),
                 frozenset(c.regions or []),
                 rules.get(c.id, {}),
+                Policy.model_validate(c.risk_policy or {}),
             )
             for c in s.scalars(select(Campaign).where(Campaign.brand_id == brand_id))
         }
+        packs: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        for p in s.scalars(select(PackRange).where(PackRange.brand_id == brand_id)):
+            packs.setdefault(p.child_batch_id, []).append(
+                (
+                    p.child_start,
+                    p.child_start + p.child_count,
+                    p.parent_batch_id,
+                    p.parent_start,
+                    p.per_parent,
+                )
+            )
     batches = {k: ([v.first_serial for v in vs], vs) for k, vs in by_key.items()}
-    return Snapshot(brand_id, version, batches, campaigns, parent)
+    kinds = {v.id: v.kind for vs in by_key.values() for v in vs}
+    return Snapshot(
+        brand_id,
+        version,
+        batches,
+        campaigns,
+        parent,
+        {k: sorted(v) for k, v in packs.items()},
+        kinds,
+    )
 
 
 class SnapshotCache:

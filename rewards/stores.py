@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import codegen
+import risk
 from brands.field import FieldPrincipal
-from brands.models import FieldAccount
+from brands.models import FieldAccount, Store
 from infra.db import insert_once
 from infra.errors import Conflict, InvalidInput
 from rewards import budget, payables
@@ -72,6 +73,18 @@ def open_case(
         ),
     )
     if inserted:
+        store = session.get_one(Store, who.store_id)
+        risk.note_case(
+            session,
+            risk.CaseNote(
+                who.brand_id,
+                f"{batch.id}:{sealed.serial}",
+                int(now.timestamp() * 1000),
+                store.latitude,
+                store.longitude,
+                opened=True,
+            ),
+        )
         reward = _reward(session, who, opening, info.campaign_slug, now)
         return OpeningResult(sealed.code, info.product_sku or "", reward, False)
     if opening.store_id != who.store_id:

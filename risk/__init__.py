@@ -1,6 +1,25 @@
-"""Wool-party and diversion risk. So far the seam the scan pipeline calls before a claim;
-the model and rules behind it arrive with issue 5."""
+"""Wool-party and diversion risk.
 
-from risk.decision import Action, Decision, ScanSignals, decide
+Online: `decide` scores each consumer scan before its claim (features in Redis, rules, a
+gradient-boosted model, the campaign's policy). Offline: rings in the account graph
+(`risk.graph`), diversion alerts (`risk.diversion`), training and the model registry
+(`risk.training`, `risk.registry`). docs/risk.md explains them.
+"""
 
-__all__ = ["Action", "Decision", "ScanSignals", "decide"]
+from risk.decision import Decision, ScanSignals, decide, judge
+from risk.features import FEATURES, CaseNote, ScanFacts, note_case
+from risk.policy import Policy
+from risk.rules import Action
+
+__all__ = [
+    "FEATURES",
+    "Action",
+    "CaseNote",
+    "Decision",
+    "Policy",
+    "ScanFacts",
+    "ScanSignals",
+    "decide",
+    "judge",
+    "note_case",
+]

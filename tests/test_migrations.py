@@ -13,6 +13,7 @@ from infra.migrate import alembic_config
 from logistics import models as _l  # noqa: F401
 from payouts import models as _p  # noqa: F401
 from rewards import models as _r  # noqa: F401
+from risk import models as _k  # noqa: F401
 
 
 def test_database_is_at_head() -> None:

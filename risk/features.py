@@ -1,0 +1,272 @@
+"""Real-time features of a consumer scan, from windows kept in Redis.
+
+One script call (features.lua) records the scan in every window it belongs to and reads them all
+back: scans per account, device and IP over 10 minutes, an hour and a day (sorted sets, trimmed
+to a day and a few hundred members); distinct accounts per device, IP and /24 network and devices
+per account over the last four to eight days (HyperLogLogs in four-day buckets); distinct accounts
+on the scanned code's case; the account's first and last scan and where; the codes it scanned
+lately; when and where the case was shipped or opened; rings found by the graph job. The rest is
+arithmetic here. The script takes the scan's own time, so a replay of last month computes the
+features the live scan would have.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import redis
+from sqlalchemy.orm import Session
+
+from infra.db import after_commit
+from infra.redis import brand_key, get_redis, run_script
+from risk.regions import km
+
+_SCRIPT = (Path(__file__).parent / "features.lua").read_text()
+WINDOW_CAP = 300  # members a sorted-set window keeps: a farm phone saturates it, nobody else
+TTL_MS = 2 * 86_400_000
+BUCKET_MS = 4 * 86_400_000
+CHINA = timezone(timedelta(hours=8))  # one time zone for the whole country
+
+FEATURES: tuple[str, ...] = (
+    "acct_scans_10m",
+    "acct_scans_1h",
+    "acct_scans_24h",
+    "dev_scans_10m",
+    "dev_scans_24h",
+    "ip_scans_1h",
+    "dev_accounts",  # distinct accounts on this device, last 4-8 days
+    "acct_devices",
+    "ip_accounts",
+    "net_accounts",  # distinct accounts on this /24 (IPv4) or /48 (IPv6)
+    "case_accounts",  # distinct accounts that scanned caps of this case
+    "acct_wins",  # prizes the account has won in this campaign
+    "acct_age_h",
+    "acct_scans_ever",
+    "adjacent_codes",  # of the account's last 20 codes, those within a case's length of this one
+    "has_location",
+    "km_since_last",
+    "kmh_since_last",
+    "mins_since_last",
+    "km_from_shipped",
+    "km_nearest_store",
+    "hour_local",
+    "hours_since_shipped",
+    "hours_since_opened",
+    "ua_emulator",
+    "ua_not_wechat",
+    "ring_size",
+    "ring_confirmed",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+UNKNOWN = -1.0
+ADJACENT = 24
+
+# Markers of Android emulators, hooking frameworks and scripted clients in a User-Agent. A
+# tampered client may hide them, which is why this is one feature among many, not a verdict.
+_EMULATOR = re.compile(
+    r"sdk_gphone|google_sdk|Android SDK built for|Emulator|generic_x86|vbox86|Genymotion|"
+    r"BlueStacks|MuMu|Nox|LDPlayer|MEmu|Xposed|Frida|Magisk|HeadlessChrome|PhantomJS|Selenium|"
+    r"python-requests|python-urllib|okhttp|curl/|Go-http-client|aiohttp|Java/",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ScanFacts:
+    """What the scan pipeline knows of a scan, beyond the request."""
+
+    brand_id: int
+    campaign_id: int
+    scan_id: str
+    openid: str
+    device_id: str
+    ip: str
+    latitude: float | None
+    longitude: float | None
+    user_agent: str
+    batch_id: int
+    serial: int
+    at_ms: int
+    case_key: str  # "<batch id>:<serial>" of the case the code is packed in, "" if unknown
+    pallet_key: str
+    wins_key: str  # the claim script's counter of the account's wins in the campaign
+
+
+def network(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" if it is not an address."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address)
+
+
+def _bucketed(b: int, kind: str, subject: str, at_ms: int) -> tuple[str, str]:
+    n = at_ms // BUCKET_MS
+    return brand_key(b, "risk", kind, n, subject), brand_key(b, "risk", kind, n - 1, subject)
+
+
+def keys_for(f: ScanFacts, net: str) -> list[str]:
+    b = f.brand_id
+    return [
+        brand_key(b, "risk", "a", f.openid, "t"),
+        brand_key(b, "risk", "d", f.device_id, "t"),
+        brand_key(b, "risk", "i", f.ip, "t"),
+        brand_key(b, "risk", "a", f.openid),
+        brand_key(b, "risk", "a", f.openid, "s"),
+        brand_key(b, "risk", "case", f.case_key, "a"),
+        case_key(b, f.case_key),
+        case_key(b, f.pallet_key),
+        *_bucketed(b, "da", f.device_id, f.at_ms),
+        *_bucketed(b, "ad", f.openid, f.at_ms),
+        *_bucketed(b, "ia", f.ip, f.at_ms),
+        *_bucketed(b, "na", net, f.at_ms),
+        f.wins_key,
+        rings_key(b),
+    ]
+
+
+def case_key(brand_id: int, case: str) -> str:
+    return brand_key(brand_id, "risk", "case", case)
+
+
+def rings_key(brand_id: int) -> str:
+    """Hash of `a:<openid>` / `d:<device>` -> `<ring size>|<1 if staff confirmed it>`."""
+    return brand_key(brand_id, "risk", "rings")
+
+
+@dataclass(frozen=True)
+class CaseNote:
+    brand_id: int
+    case: str  # "<batch id>:<serial>" of a case or pallet
+    at_ms: int
+    latitude: float | None
+    longitude: float | None
+    opened: bool = False
+
+
+def note_case(session: Session, note: CaseNote) -> None:
+    """A case (or pallet) was shipped to a place, or opened at a store: later scans of its
+    codes measure their distance and time from it. Written once the session commits."""
+    after_commit(session, "risk_case_notes", note, _write_notes)
+
+
+def _write_notes(notes: list[CaseNote]) -> None:
+    pipe = get_redis().pipeline(transaction=False)
+    for n in notes:
+        key = case_key(n.brand_id, n.case)
+        pipe.hset(key, "opened" if n.opened else "shipped", n.at_ms)
+        if n.latitude is not None and n.longitude is not None:
+            pipe.hset(key, "lat", n.latitude)
+            pipe.hset(key, "lon", n.longitude)
+        pipe.pexpire(key, 400 * 86_400_000)  # a case sells within a year
+    pipe.execute()
+
+
+def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None) -> list[float]:
+    """Record the scan and return its features, in FEATURES order."""
+    net = network(f.ip)
+    located = f.latitude is not None and f.longitude is not None
+    lat, lon = (repr(f.latitude), repr(f.longitude)) if located else ("", "")
+    args: list[str | int | float] = [
+        f.at_ms,
+        f.scan_id,
+        f.openid,
+        f.device_id,
+        f.ip,
+        net,
+        f"{f.batch_id}:{f.serial}",
+        WINDOW_CAP,
+        TTL_MS,
+        lat,
+        lon,
+        f.case_key,
+    ]
+    raw = run_script(client, _SCRIPT, keys_for(f, net), args)
+    return compute(f, [r.decode() if isinstance(r, bytes) else r for r in raw], nearest_store_km)
+
+
+def _num(text: str | int) -> float | None:
+    return float(text) if text not in ("", b"") else None
+
+
+def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) -> list[float]:
+    (a10, a60, a24, d10, d24, i60, dev_accts, acct_devs, ip_accts, net_accts, case_accts) = (
+        float(x) for x in raw[:11]
+    )
+    wins = float(raw[11])
+    first, last, last_lat, last_lon = (_num(x) for x in raw[12:16])
+    ever = float(raw[16])
+    recent = str(raw[17])
+    shipped, ship_lat, ship_lon, opened = (_num(x) for x in raw[18:22])
+    p_shipped, p_lat, p_lon = (_num(x) for x in raw[22:25])
+    ring = str(raw[25]) or (str(raw[26]) if f.device_id else "")
+    now = f.at_ms
+    located = f.latitude is not None and f.longitude is not None
+    moved = mins = speed = UNKNOWN
+    if last is not None:
+        mins = (now - last) / 60_000
+    if located and last_lat is not None and last_lon is not None and last is not None:
+        moved = km(last_lat, last_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+        speed = moved / max((now - last) / 3_600_000, 1 / 60)  # at least a minute apart
+    if shipped is None and p_shipped is not None:
+        shipped, ship_lat, ship_lon = p_shipped, p_lat, p_lon
+    from_ship = UNKNOWN
+    if located and ship_lat is not None and ship_lon is not None:
+        from_ship = km(ship_lat, ship_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+    ring_size, ring_confirmed = 0.0, 0.0
+    if ring:
+        size, _, confirmed = ring.partition("|")
+        ring_size, ring_confirmed = float(size), float(confirmed == "1")
+    ua = f.user_agent
+    hour = datetime.fromtimestamp(now / 1000, UTC).astimezone(CHINA)
+    return [
+        a10,
+        a60,
+        a24,
+        d10,
+        d24,
+        i60,
+        dev_accts,
+        acct_devs,
+        ip_accts,
+        net_accts,
+        case_accts,
+        wins,
+        (now - first) / 3_600_000 if first is not None else 0.0,
+        ever,
+        float(_adjacent(recent, f.batch_id, f.serial)),
+        float(located),
+        moved,
+        speed,
+        mins,
+        from_ship,
+        nearest_store_km if nearest_store_km is not None else UNKNOWN,
+        hour.hour + hour.minute / 60,
+        (now - shipped) / 3_600_000 if shipped is not None else UNKNOWN,
+        (now - opened) / 3_600_000 if opened is not None else UNKNOWN,
+        float(bool(_EMULATOR.search(ua))),
+        float("MicroMessenger" not in ua),
+        ring_size,
+        ring_confirmed,
+    ]
+
+
+def _adjacent(recent: str, batch_id: int, serial: int) -> int:
+    n = 0
+    for item in recent.split(",") if recent else ():
+        b, _, s = item.partition(":")
+        if b == str(batch_id) and s.isdigit() and 0 < abs(int(s) - serial) <= ADJACENT:
+            n += 1
+    return n
+
+
+def finite(values: list[float]) -> list[float]:
+    """Features as the model takes them: no inf or NaN (a replayed log may carry anything)."""
+    return [v if math.isfinite(v) else UNKNOWN for v in values]

@@ -1,0 +1,62 @@
+"""Where a brand's stores are, for "how far is this scan from any store that sells us"."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+from sqlalchemy import select
+
+from brands.models import Store
+from infra.db import get_sessionmaker
+from risk.regions import EARTH_KM, unit_vectors
+
+RELOAD_S = 300.0  # a new store counts within five minutes
+
+
+class StoreIndex:
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        self._tree = (
+            cKDTree(
+                unit_vectors(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+            )
+            if points
+            else None
+        )
+
+    def nearest_km(self, latitude: float, longitude: float) -> float | None:
+        if self._tree is None:
+            return None
+        chord, _ = self._tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0])
+        return 2 * EARTH_KM * float(np.arcsin(min(1.0, chord / 2)))
+
+
+class StoreIndexes:
+    def __init__(self) -> None:
+        self._by_brand: dict[int, tuple[float, StoreIndex]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, brand_id: int) -> StoreIndex:
+        cached = self._by_brand.get(brand_id)
+        if cached is not None and time.monotonic() - cached[0] < RELOAD_S:
+            return cached[1]
+        with self._lock:
+            with get_sessionmaker()() as s:
+                rows = s.execute(
+                    select(Store.latitude, Store.longitude).where(
+                        Store.brand_id == brand_id,
+                        Store.latitude.is_not(None),
+                        Store.longitude.is_not(None),
+                    )
+                ).all()
+            index = StoreIndex([(float(a or 0), float(b or 0)) for a, b in rows])
+            self._by_brand[brand_id] = (time.monotonic(), index)
+            return index
+
+    def forget(self) -> None:
+        self._by_brand = {}
+
+
+stores = StoreIndexes()

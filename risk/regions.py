@@ -1,0 +1,117 @@
+"""Where a latitude/longitude is, in China's administrative divisions, with no network.
+
+The divisions and their centre points come from the `cpca` package's `adcodes.csv` (3,500
+provinces, cities and districts, as maintained by the cpca project from the national adcode
+list). We read that file as data and never import cpca itself, which would pull pandas into every
+API process. A point is placed in the district whose centre is nearest (a KD-tree on unit-sphere
+vectors, so distance is true great-circle order); near a border the answer can be the neighbour,
+which is why diversion never rests on one scan (risk/diversion.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import PackageNotFoundError, distribution
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+EARTH_KM = 6371.0088
+# Beyond this from every district centre the point is not in China (or the GPS is nonsense).
+MAX_KM_FROM_CENTRE = 250.0
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str  # 6-digit administrative code, e.g. 440106 (Tianhe District)
+    name: str
+    latitude: float
+    longitude: float
+
+    @property
+    def province(self) -> str:
+        return self.code[:2] + "0000"
+
+    @property
+    def city(self) -> str:
+        # Municipalities (Beijing 11, Tianjin 12, Shanghai 31, Chongqing 50) are their own city.
+        return self.province if self.code[:2] in ("11", "12", "31", "50") else self.code[:4] + "00"
+
+    def lineage(self) -> list[str]:
+        """District, city, province: nearest first, no repeats."""
+        out: list[str] = []
+        for code in (self.code, self.city, self.province):
+            if code not in out:
+                out.append(code)
+        return out
+
+
+class RegionDataMissing(RuntimeError):
+    """The cpca package (the divisions' data) is not installed."""
+
+
+def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere: straight-line order there is great-circle order."""
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+class Divisions:
+    def __init__(self, rows: list[Division]) -> None:
+        self.by_code = {d.code: d for d in rows}
+        # Only districts (and cities without districts) place points: a province's or a city's
+        # centre would otherwise win near itself.
+        with_districts = {d.code[:4] for d in rows if not d.code.endswith("00")}
+        self._places = [
+            d
+            for d in rows
+            if not d.code.endswith("0000")
+            and not (d.code.endswith("00") and d.code[:4] in with_districts)
+        ]
+        lat = np.array([d.latitude for d in self._places])
+        lon = np.array([d.longitude for d in self._places])
+        self._tree = cKDTree(unit_vectors(lat, lon))
+
+    def locate(self, latitude: float, longitude: float) -> Division | None:
+        """The district a point falls in (nearest centre); None if nowhere near China."""
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            return None
+        chord, i = self._tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0])
+        if 2 * EARTH_KM * math.asin(min(1.0, chord / 2)) > MAX_KM_FROM_CENTRE:
+            return None
+        return self._places[int(i)]
+
+    def centre(self, code: str) -> Division | None:
+        return self.by_code.get(code)
+
+
+@cache
+def divisions() -> Divisions:
+    try:
+        path = distribution("cpca").locate_file("cpca/resources/adcodes.csv")
+    except PackageNotFoundError as exc:  # pragma: no cover - a broken install
+        raise RegionDataMissing("install the cpca package: it ships the divisions") from exc
+    rows = []
+    with open(str(path), encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if not (r["latitude"] and r["longitude"]):
+                continue  # a few renamed or merged divisions have no centre in the file
+            rows.append(
+                Division(r["adcode"][:6], r["name"], float(r["latitude"]), float(r["longitude"]))
+            )
+    return Divisions(rows)
+
+
+def locate(latitude: float, longitude: float) -> Division | None:
+    return divisions().locate(latitude, longitude)

@@ -1,0 +1,1 @@
+"""A simulated market for the risk model: see simulator/__init__ once written."""

@@ -1,0 +1,315 @@
+"""Risk: features as computed in Redis, rules and policy, the model and its fallbacks, rings,
+regions, diversion and training, on the real pipeline and a small simulated market."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingClassifier
+from sqlalchemy import select, update
+
+import risk
+from codegen.models import CodeBatch
+from infra.db import session_scope
+from infra.redis import get_redis
+from rewards import consumer_scan
+from rewards.consumer_scan import ConsumerScan
+from rewards.models import ScanRecord
+from risk import diversion, graph, regions, registry, training
+from risk.features import FEATURES, INDEX, ScanFacts, observe
+from risk.model import ModelInvalid, from_json, from_sklearn
+from risk.models import RiskModel
+from risk.policy import Policy
+from simulator import play, world
+from tests.conftest import BrandCtx
+from tests.helpers import code
+from tests.test_consumer_scan import _setup
+
+T0 = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 12:00 in China
+WECHAT = "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.50 MiniProgramEnv/android"
+
+
+def _facts(brand_id: int, at: datetime, **kw: object) -> ScanFacts:
+    base: dict[str, object] = {
+        "brand_id": brand_id,
+        "campaign_id": 1,
+        "scan_id": f"s{at.timestamp()}{kw.get('openid', 'a')}{kw.get('serial', 0)}",
+        "openid": "a",
+        "device_id": "d1",
+        "ip": "10.0.0.1",
+        "latitude": None,
+        "longitude": None,
+        "user_agent": WECHAT,
+        "batch_id": 7,
+        "serial": 100,
+        "at_ms": int(at.timestamp() * 1000),
+        "case_key": "9:1",
+        "pallet_key": "",
+        "wins_key": f"oc:{{b{brand_id}}}:wins:test",
+    }
+    return ScanFacts(**(base | kw))  # type: ignore[arg-type]
+
+
+def _x(brand_id: int, at: datetime, **kw: object) -> dict[str, float]:
+    values = observe(get_redis(), _facts(brand_id, at, **kw), nearest_store_km=None)
+    return dict(zip(FEATURES, values, strict=True))
+
+
+def test_windows_distinct_counts_and_neighbouring_codes(brand: BrandCtx) -> None:
+    b = brand.id
+    for i in range(5):  # one account, five caps a minute apart, from one case
+        x = _x(b, T0 + timedelta(minutes=i), serial=100 + i)
+    assert (x["acct_scans_10m"], x["acct_scans_1h"], x["acct_scans_24h"]) == (4, 4, 4)
+    assert x["adjacent_codes"] == 4  # the four caps before are within a case's length
+    assert x["acct_scans_ever"] == 4
+    assert x["mins_since_last"] == pytest.approx(1.0)
+    later = _x(b, T0 + timedelta(hours=2), serial=5000)
+    assert (later["acct_scans_10m"], later["acct_scans_1h"], later["acct_scans_24h"]) == (0, 0, 5)
+    assert later["adjacent_codes"] == 0
+    for n in range(6):  # an account farm on one phone
+        y = _x(b, T0 + timedelta(minutes=10 + n), openid=f"farm-{n}", device_id="phone")
+    assert y["dev_accounts"] == 6
+    assert y["case_accounts"] >= 6
+    assert _x(b, T0, openid="farm-0", device_id="other")["acct_devices"] == 2
+    ips = [_x(b, T0, openid=f"n{n}", ip=f"36.1.2.{n}", device_id=f"dn{n}") for n in range(3)]
+    assert [v["net_accounts"] for v in ips] == [1, 2, 3]
+    assert ips[-1]["ip_accounts"] == 1
+    assert (
+        _x(b, T0, openid="emu", user_agent="Dalvik sdk_gphone_x86 MicroMessenger")["ua_emulator"]
+        == 1
+    )
+
+
+def test_distance_speed_hour_and_what_is_unknown(brand: BrandCtx) -> None:
+    b = brand.id
+    first = _x(b, T0, openid="t", latitude=23.13, longitude=113.26)  # Guangzhou
+    assert first["km_since_last"] == -1
+    assert first["hour_local"] == 12
+    assert first["hours_since_shipped"] == -1
+    assert first["ua_not_wechat"] == 0
+    hop = _x(b, T0 + timedelta(minutes=30), openid="t", latitude=39.9, longitude=116.4)
+    assert hop["km_since_last"] == pytest.approx(1890, rel=0.02)  # to Beijing in half an hour
+    assert hop["kmh_since_last"] > 3000
+    quiet = _x(b, T0, openid="nobody", user_agent="")
+    assert (quiet["has_location"], quiet["ua_not_wechat"]) == (0, 1)
+
+
+def _x_with(**values: float) -> list[float]:
+    x = [0.0] * len(FEATURES)
+    for name, v in values.items():
+        x[INDEX[name]] = v
+    return x
+
+
+def test_rules_and_policy_choose_the_strongest_action() -> None:
+    none = registry.Served(None, None)
+    assert risk.judge(_x_with(), Policy(), none).action == "pass"
+    farm = risk.judge(_x_with(dev_accounts=12, ua_emulator=1), Policy(), none)
+    assert (farm.action, farm.reasons) == ("block", ("device_farm", "emulator"))
+    assert risk.judge(_x_with(ring_size=5), Policy(), none).action == "hold"
+    assert risk.judge(_x_with(ring_size=5, ring_confirmed=1), Policy(), none).action == "block"
+    assert risk.judge(_x_with(dev_accounts=12), Policy(rules=False), none).action == "pass"
+    p = Policy(lower=0.2, challenge=0.4, hold=0.6, block=0.9)
+    assert [p.action(s) for s in (0.1, 0.3, 0.5, 0.7, 0.95)] == [
+        "pass",
+        "lower",
+        "challenge",
+        "hold",
+        "block",
+    ]
+    with pytest.raises(ValueError, match="rise"):
+        Policy(hold=0.9, block=0.5)
+
+
+def _fitted(seed: int = 0) -> GradientBoostingClassifier:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(600, len(FEATURES))) * 5
+    y = (x[:, INDEX["dev_accounts"]] + x[:, INDEX["acct_scans_10m"]] > 2).astype(int)
+    return GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=seed).fit(x, y)
+
+
+def test_exported_trees_score_exactly_as_scikit_learn() -> None:
+    gb = _fitted()
+    model = from_json(from_sklearn(gb, FEATURES).to_json(), expected_features=FEATURES)
+    rows = np.random.default_rng(9).normal(size=(300, len(FEATURES))) * 5
+    ours = np.array([model.score(list(r)) for r in rows])
+    assert np.abs(ours - gb.predict_proba(rows)[:, 1]).max() < 1e-12
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{", '{"format": "other"}', '{"format": "onecode-gbt/1", "features": ["a"]}', "null"],
+)
+def test_a_corrupt_model_is_refused_with_its_own_error(text: str) -> None:
+    with pytest.raises(ModelInvalid):
+        from_json(text, expected_features=FEATURES)
+
+
+def test_no_model_then_a_model_then_a_corrupt_one_then_rollback(brand: BrandCtx) -> None:
+    batch = _setup(brand, caps=20)
+    farm = ConsumerScan(code="", openid="", device_id="phone", user_agent=WECHAT)
+
+    def scan(i: int, openid: str) -> consumer_scan.ScanAnswer:
+        req = ConsumerScan(
+            code=code(brand.id, batch, i),
+            openid=openid,
+            device_id=farm.device_id,
+            user_agent=WECHAT,
+        )
+        return consumer_scan.scan(req, now=T0 + timedelta(minutes=i))
+
+    assert scan(0, "u0").outcome == "won"  # no model: rules alone, and this breaks none
+    with session_scope() as s:
+        v1 = registry.save(
+            s,
+            brand_id=brand.id,
+            model_json=from_sklearn(_fitted(), FEATURES).to_json(),
+            metrics={},
+            trained_on={},
+        ).version
+        registry.promote(s, brand_id=brand.id, version=v1, actor="t")
+        v2 = registry.save(
+            s,
+            brand_id=brand.id,
+            model_json=from_sklearn(_fitted(1), FEATURES).to_json(),
+            metrics={},
+            trained_on={},
+        ).version
+        registry.promote(s, brand_id=brand.id, version=v2, actor="t")
+    scored = [scan(i, f"u{i}") for i in range(1, 4)]
+    assert all(a.outcome in ("won", "thanks", "blocked", "challenge") for a in scored)
+    with session_scope() as s:
+        s.execute(
+            update(RiskModel)
+            .where(RiskModel.brand_id == brand.id, RiskModel.version == v2)
+            .values(model_json='{"format": "onecode-gbt/1", "trees": [[[0')
+        )
+    from infra.redis import bump_config_after_commit
+
+    with session_scope() as s:
+        bump_config_after_commit(s, brand.id)
+    # A broken model serves nothing, the scan still answers, and the rules still hold the door:
+    # ten accounts on one phone are blocked all the same.
+    answers = [scan(i, f"u{i}") for i in range(4, 15)]
+    assert answers[-1].outcome == "blocked"
+    assert "device_farm" in answers[-1].reasons
+    assert "model_unavailable" in answers[-1].reasons
+    with session_scope() as s:
+        assert registry.rollback(s, brand_id=brand.id, actor="t").version == v1
+    with session_scope() as s:
+        states = {m.version: m.state for m in registry.listing(s, brand_id=brand.id)}
+    assert states == {v1: "active", v2: "retired"}
+    assert registry.served.get(brand.id, "after-rollback").version == v1
+
+
+def test_rings_link_shared_phones_and_networks_acting_together_not_crowds() -> None:
+    day = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    rows = [(f"farm{i}", "phone-1" if i < 3 else "phone-2", "1.2.3.4", day) for i in range(6)]
+    rows += [("farm0", "phone-2", "1.2.3.4", day)]  # the organiser's phone ties both halves
+    # Five collectors on their own phones, scanning together from one home network, 3 days.
+    rows += [
+        (f"col{i}", f"c-dev{i}", f"5.6.7.{i}", day + timedelta(days=d, minutes=i))
+        for i in range(5)
+        for d in range(3)
+    ]
+    # A carrier NAT: forty strangers an hour, every day; and friends at one dinner.
+    rows += [
+        (f"h{i}", f"h-dev{i}", "10.9.9.9", day + timedelta(days=d))
+        for i in range(40)
+        for d in range(3)
+    ]
+    rows += [(f"f{i}", f"f-dev{i}", "8.8.4.4", day) for i in range(5)]
+    found = sorted(graph.find(rows), key=lambda f: f.accounts)
+    assert [f.accounts for f in found] == [
+        [f"col{i}" for i in range(5)],
+        [f"farm{i}" for i in range(6)],
+    ]
+    assert found[1].devices == ["phone-1", "phone-2"]
+
+
+def test_region_lookup_is_offline_and_refuses_points_outside_china() -> None:
+    tianhe = regions.locate(23.125, 113.36)
+    assert tianhe is not None
+    assert tianhe.lineage() == ["440106", "440100", "440000"]
+    pudong = regions.locate(31.22, 121.54)
+    assert pudong is not None
+    assert pudong.province == "310000"
+    assert pudong.city == "310000"
+    assert regions.locate(48.85, 2.35) is None  # Paris
+    assert regions.locate(95.0, 0.0) is None
+    assert regions.km(23.13, 113.26, 39.9, 116.4) == pytest.approx(1890, rel=0.02)
+
+
+@pytest.fixture(scope="module")
+def market() -> play.Played:
+    return play.play(world.build(5, cases=90))
+
+
+def test_the_simulated_market_runs_through_the_real_pipeline(market: play.Played) -> None:
+    assert market.traffic.fraud_accounts
+    assert market.traffic.honest_accounts
+    with session_scope() as s:
+        records = s.scalars(
+            select(ScanRecord).where(
+                ScanRecord.brand_id == market.brand_id, ScanRecord.role == "consumer"
+            )
+        ).all()
+    decided = [r for r in records if r.risk]
+    assert len(decided) > 0.9 * len(records) > 100
+    assert all(len(r.risk["x"]) == len(FEATURES) for r in decided)  # type: ignore[index]
+
+
+def test_training_is_reproducible_and_scored_on_a_later_span(market: play.Played) -> None:
+    with session_scope() as s:
+        a = training.train(s, brand_id=market.brand_id, seed=3)
+        b = training.train(s, brand_id=market.brand_id, seed=3)
+        assert (a.version, b.version) == (b.version - 1, b.version)
+        assert a.sha256 == b.sha256
+        assert a.metrics == b.metrics
+        assert 0 < a.metrics["train_rows"] < a.trained_on["rows"]
+        assert 0 <= a.metrics["pr_auc"] <= 1
+        assert a.metrics["fraud_rows"] > 0
+        from_json(a.model_json, expected_features=FEATURES)
+
+
+def test_training_refuses_a_brand_with_nothing_labelled(brand: BrandCtx) -> None:
+    with session_scope() as s, pytest.raises(training.NotEnoughData):
+        training.train(s, brand_id=brand.id)
+
+
+def test_diverted_cases_are_alerted_with_evidence_and_a_dealer_report(
+    market: play.Played,
+) -> None:
+    b = market.brand_id
+    with session_scope() as s:
+        alerts = diversion.run(s, brand_id=b, now=datetime.now(UTC))
+        first = s.scalars(
+            select(CodeBatch.first_serial).where(CodeBatch.brand_id == b, CodeBatch.kind == "case")
+        ).one()
+        seen = {v.serial - first for v in diversion.cases(s, brand_id=b) if v.evidence}
+        report = diversion.dealer_report(s, brand_id=b)
+    diverted = {p.index for p in market.world.cases if p.diverted} & seen
+    alerted = {a.case_serial - first for a in alerts}
+    assert diverted, "this seed diverts cases"
+    assert len(alerted & diverted) >= 0.8 * len(diverted)
+    for a in alerts:
+        assert a.observed
+        assert a.scans_outside >= 1
+        assert a.expected_regions
+        assert all(o["region"] not in a.expected_regions for o in a.observed)
+    assert sum(r["cases_alerted"] for r in report) == len(alerts)  # type: ignore[misc]
+
+
+def test_one_traveller_is_not_diversion() -> None:
+    view = diversion.CaseView(1, 1, 1, frozenset({"440100"}))
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    for i in range(4):
+        view.evidence.append(diversion.Evidence("440106", "天河", 1.0, "consumer", f"c{i}", at))
+    view.evidence.append(diversion.Evidence("110102", "西城", 1.0, "consumer", "tourist", at))
+    assert view.verdict()[0] is False
+    view.evidence.append(diversion.Evidence("110000", "北京", 3.0, "store", "S-BJ", at))
+    for i in range(3):
+        view.evidence.append(diversion.Evidence("110105", "朝阳", 1.0, "consumer", f"b{i}", at))
+    assert view.verdict()[0] is True
