@@ -46,16 +46,14 @@ def _evaluate(played: Any) -> dict[str, Any]:
     from infra.db import session_scope
     from rewards.models import ScanRecord
     from risk import diversion
-    from simulator.world import CAMPAIGN, expected_fen
+    from risk.training import expected_fen
+    from simulator.world import CAMPAIGN
 
     tiers = CAMPAIGN["prize_table"]["tiers"]
-    worth = expected_fen()
+    worth = expected_fen(CAMPAIGN["prize_table"])
     cheapest = min(t["amount_fen"] for t in tiers if t.get("amount_fen"))
-    lowered = sum(
-        t.get("amount_fen", 0) * t["probability"]
-        for t in tiers
-        if 0 < t.get("amount_fen", 0) <= cheapest
-    )
+    # "lower" keeps only the cheapest paying tier (rewards/consumer_scan.py)
+    lowered = expected_fen({"tiers": [t for t in tiers if t.get("amount_fen") == cheapest]})
     fraud_ids = played.traffic.fraud_accounts
     b = played.brand_id
     with session_scope() as s:
@@ -119,7 +117,7 @@ def _latency(model_json: str, played: list[Any]) -> dict[str, float]:
 
     from infra.db import session_scope
     from rewards.models import ScanRecord
-    from risk import judge, registry
+    from risk import decide, registry
     from risk.features import FEATURES
     from risk.model import from_json
     from risk.policy import DEFAULT
@@ -136,7 +134,7 @@ def _latency(model_json: str, played: list[Any]) -> dict[str, float]:
     times = []
     for x in xs:
         t = time.perf_counter_ns()
-        judge(x, DEFAULT, served)
+        decide(x, DEFAULT, served)
         times.append(time.perf_counter_ns() - t)
     times.sort()
     return {

@@ -29,7 +29,7 @@ _PUBLIC = {
     ),
     "codegen.keys": ("keyring", "rotate_key"),
     "codegen.codeinfo": ("CodeInfo", "CodeRef", "lookup", "state_of"),
-    "codegen.packing": ("pack_in_order", "pack_links", "unpack"),
+    "codegen.packing": ("PackIndex", "pack_in_order", "pack_index", "pack_links", "unpack"),
     "codegen.printfiles": (
         "create_export",
         "export_dir",
@@ -71,7 +71,9 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         rotate_key as rotate_key,
     )
     from codegen.packing import (
+        PackIndex as PackIndex,
         pack_in_order as pack_in_order,
+        pack_index as pack_index,
         pack_links as pack_links,
         unpack as unpack,
     )

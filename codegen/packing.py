@@ -7,6 +7,7 @@ any range.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 
 from sqlalchemy import func, select
@@ -183,6 +184,73 @@ def parent_of(session: Session, *, batch: CodeBatch, serial: int) -> Member | No
     if rng is None or serial >= rng.child_start + rng.child_count:
         return None
     return rng.parent_batch_id, rng.parent_start + (serial - rng.child_start) // rng.per_parent
+
+
+class PackIndex:
+    """`parent_of` in memory, for whole-brand work: in-order ranges, and optionally the
+    explicit links, which win over ranges as they do in the database."""
+
+    def __init__(
+        self,
+        kinds: dict[int, str],
+        ranges: list[PackRange],
+        links: list[PackLink] | None = None,
+    ) -> None:
+        self.kinds = kinds
+        self._runs: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
+        for r in ranges:
+            self._runs[r.child_batch_id].append(
+                (
+                    r.child_start,
+                    r.child_start + r.child_count,
+                    r.parent_batch_id,
+                    r.parent_start,
+                    r.per_parent,
+                )
+            )
+        for runs in self._runs.values():
+            runs.sort()
+        self._links: dict[Member, Member | None] = {}
+        for link in sorted(links or [], key=lambda k: k.id):  # the newest link wins
+            parent = None
+            if link.parent_batch_id is not None and link.parent_serial is not None:
+                parent = (link.parent_batch_id, link.parent_serial)
+            self._links[(link.child_batch_id, link.child_serial)] = parent
+
+    def parent(self, batch_id: int, serial: int) -> Member | None:
+        if (batch_id, serial) in self._links:
+            return self._links[(batch_id, serial)]
+        runs = self._runs.get(batch_id, [])
+        i = bisect.bisect_right(runs, (serial, float("inf"), 0, 0, 0)) - 1
+        if i < 0 or not runs[i][0] <= serial < runs[i][1]:
+            return None
+        start, _, parent_batch, parent_start, per = runs[i]
+        return parent_batch, parent_start + (serial - start) // per
+
+    def container(self, batch_id: int, serial: int, kind: str) -> Member | None:
+        """The code itself if it is of `kind`, else the `kind` (case, pallet) it is packed in."""
+        current: Member | None = (batch_id, serial)
+        for _ in range(len(KIND_RANK)):
+            if current is None or self.kinds.get(current[0]) == kind:
+                return current
+            current = self.parent(*current)
+        return None
+
+
+def pack_index(session: Session, *, brand_id: int, with_links: bool) -> PackIndex:
+    """The brand's packing in memory. Without links it is a few rows however many codes are
+    packed (what every API process can hold); with them, what offline jobs need."""
+    rows = session.execute(
+        select(CodeBatch.id, CodeBatch.kind).where(CodeBatch.brand_id == brand_id)
+    )
+    kinds = {batch_id: kind for batch_id, kind in rows}
+    ranges = list(session.scalars(select(PackRange).where(PackRange.brand_id == brand_id)))
+    links = (
+        list(session.scalars(select(PackLink).where(PackLink.brand_id == brand_id)))
+        if with_links
+        else None
+    )
+    return PackIndex(kinds, ranges, links)
 
 
 def children_of(session: Session, *, batch: CodeBatch, serial: int) -> list[Member]:

@@ -161,15 +161,21 @@ def _place(
         store = session.get_one(Store, store_id)
         if store.latitude is not None:
             return store.latitude, store.longitude
-    code = session.scalar(
-        select(Region.code)
-        .join(dealer_regions, dealer_regions.c.region_id == Region.id)
-        .where(dealer_regions.c.dealer_id == dealer_id)
-        .order_by(Region.code)
-        .limit(1)
-    )
-    centre = divisions().centre(code) if code else None
+    codes = _dealer_regions(session, dealer_id)
+    centre = divisions().centre(codes[0]) if codes else None
     return (centre.latitude, centre.longitude) if centre else (None, None)
+
+
+def _dealer_regions(session: Session, dealer_id: int) -> list[str]:
+    """The region codes a dealer may sell in, in code order."""
+    return list(
+        session.scalars(
+            select(Region.code)
+            .join(dealer_regions, dealer_regions.c.region_id == Region.id)
+            .where(dealer_regions.c.dealer_id == dealer_id)
+            .order_by(Region.code)
+        )
+    )
 
 
 def custody(session: Session, *, brand_id: int, code: str) -> Custody | None:
@@ -193,14 +199,7 @@ def custody(session: Session, *, brand_id: int, code: str) -> Custody | None:
 def _custody(session: Session, shipment: Shipment) -> Custody:
     dealer_id = shipment.to_dealer_id or shipment.dealer_id
     dealer = session.get_one(Dealer, dealer_id)
-    regions = list(
-        session.scalars(
-            select(Region.code)
-            .join(dealer_regions, dealer_regions.c.region_id == Region.id)
-            .where(dealer_regions.c.dealer_id == dealer_id)
-            .order_by(Region.code)
-        )
-    )
+    regions = _dealer_regions(session, dealer_id)
     store = session.get(Store, shipment.to_store_id) if shipment.to_store_id else None
     batch = codegen.get_batch(session, brand_id=shipment.brand_id, batch_id=shipment.batch_id)
     return Custody(

@@ -78,6 +78,7 @@ class _Scan:
     scan_id: str
     client: redis.Redis
     record: dict[str, object]
+    risk_x: list[float] | None = None  # the scan's risk features, once observed
 
     def answer(self, outcome: str, kind: str, **kw: object) -> ScanAnswer:
         """An answer that claimed nothing; its scan record goes to the stream from here."""
@@ -147,7 +148,9 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
     lineage = snap.lineage(s.request.region_code) if s.request.region_code else []
     if campaign.regions and not set(lineage) & campaign.regions:
         return s.answer("region_not_in_campaign", batch.kind)
-    decision = risk.decide(s.client, _signals(s, snap, campaign, batch))
+    if s.risk_x is None:  # a rerun for a stale snapshot must not record the scan again
+        s.risk_x = risk.observe(s.client, _facts(s, snap, campaign, batch))
+    decision = risk.decide(s.risk_x, campaign.risk_policy, snap.risk_model)
     s.record["risk"] = decision.record()
     if decision.action in ("block", "challenge"):
         outcome = "blocked" if decision.action == "block" else "challenge"
@@ -155,11 +158,10 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
     return _claim(s, snap, batch, campaign, lineage, decision)
 
 
-def _signals(
-    s: _Scan, snap: Snapshot, campaign: CampaignView, batch: BatchView
-) -> risk.ScanSignals:
+def _facts(s: _Scan, snap: Snapshot, campaign: CampaignView, batch: BatchView) -> risk.ScanFacts:
     r = s.request
-    facts = risk.ScanFacts(
+    case, pallet = snap.case_and_pallet(batch.id, s.serial)
+    return risk.ScanFacts(
         brand_id=s.brand_id,
         campaign_id=campaign.id,
         scan_id=s.scan_id,
@@ -172,11 +174,10 @@ def _signals(
         batch_id=batch.id,
         serial=s.serial,
         at_ms=s.now_ms,
-        case_key=snap.container(batch.id, s.serial, "case"),
-        pallet_key=snap.container(batch.id, s.serial, "pallet"),
+        case_key=case,
+        pallet_key=pallet,
         wins_key=wins_key(s.brand_id, campaign.id, r.openid),
     )
-    return risk.ScanSignals(facts, snap.version, campaign.risk_policy)
 
 
 def _claim(

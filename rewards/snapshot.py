@@ -1,5 +1,6 @@
 """What the consumer scan reads instead of the database: one brand's batches, activations,
-voids, regions and running campaigns, held in memory per process.
+voids, regions, running campaigns, packing ranges and served risk model, held in memory per
+process.
 
 A snapshot carries the brand's config version; the claim script compares it with Redis in the
 same round trip as the claim, and a stale snapshot is reloaded and the scan retried. So a change
@@ -18,13 +19,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from brands.models import Region
-from codegen.models import Activation, CodeBatch, CodeVoid, PackRange
+from codegen.models import Activation, CodeBatch, CodeVoid
+from codegen.packing import PackIndex, pack_index
 from infra.db import get_sessionmaker
 from infra.redis import config_version, get_redis
 from rewards.claims import Draw, campaign_day, draw
 from rewards.models import Campaign, CampaignRegion
 from rewards.prizes import PrizeTable, Tier
+from risk import registry
 from risk.policy import Policy
+from risk.registry import Served
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,11 @@ class Snapshot:
     batches: dict[str, tuple[list[int], list[BatchView]]]  # key id -> (first serials, batches)
     campaigns: dict[int, CampaignView]
     region_parent: dict[str, str | None]
-    # In-order packing (PackRange rows) per child batch: (child start, child end, parent batch,
-    # parent start, per parent). Out-of-order links are left to the database (risk features
-    # then see the print neighbour's case, which is almost always the same case).
-    packs: dict[int, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
-    kinds: dict[int, str] = field(default_factory=dict)  # batch id -> kind
+    # In-order packing only: links (out-of-order packing) can be millions of rows, too many for
+    # every API process; a linked cap is then seen in its print neighbour's case, which is
+    # almost always its own.
+    packs: PackIndex
+    risk_model: Served
 
     def batch(self, key_id: str, serial: int) -> BatchView | None:
         firsts, views = self.batches.get(key_id, ([], []))
@@ -104,18 +108,15 @@ class Snapshot:
             return views[i]
         return None
 
-    def container(self, batch_id: int, serial: int, kind: str) -> str:
-        """`<batch id>:<serial>` of the `kind` (case, pallet) the code is packed in, or ""."""
-        for _ in range(5):
-            runs = self.packs.get(batch_id, [])
-            i = bisect.bisect_right(runs, (serial, float("inf"), 0, 0, 0)) - 1
-            if i < 0 or not runs[i][0] <= serial < runs[i][1]:
-                return ""
-            start, _, batch_id, parent_start, per = runs[i]
-            serial = parent_start + (serial - start) // per
-            if self.kinds.get(batch_id) == kind:
-                return f"{batch_id}:{serial}"
-        return ""
+    def case_and_pallet(self, batch_id: int, serial: int) -> tuple[str, str]:
+        """`<batch id>:<serial>` of the case and the pallet the code is packed in ("": none),
+        walking up the packing once."""
+        case = self.packs.container(batch_id, serial, "case")
+        pallet = self.packs.container(*case, "pallet") if case else None
+        return (
+            f"{case[0]}:{case[1]}" if case else "",
+            f"{pallet[0]}:{pallet[1]}" if pallet else "",
+        )
 
     def lineage(self, region_code: str) -> list[str]:
         """The region and its ancestors, nearest first. Unknown 6-digit administrative codes
@@ -189,28 +190,10 @@ def load(brand_id: int) -> Snapshot:
             )
             for c in s.scalars(select(Campaign).where(Campaign.brand_id == brand_id))
         }
-        packs: dict[int, list[tuple[int, int, int, int, int]]] = {}
-        for p in s.scalars(select(PackRange).where(PackRange.brand_id == brand_id)):
-            packs.setdefault(p.child_batch_id, []).append(
-                (
-                    p.child_start,
-                    p.child_start + p.child_count,
-                    p.parent_batch_id,
-                    p.parent_start,
-                    p.per_parent,
-                )
-            )
+        packs = pack_index(s, brand_id=brand_id, with_links=False)
+        risk_model = registry.active(s, brand_id=brand_id)
     batches = {k: ([v.first_serial for v in vs], vs) for k, vs in by_key.items()}
-    kinds = {v.id: v.kind for vs in by_key.values() for v in vs}
-    return Snapshot(
-        brand_id,
-        version,
-        batches,
-        campaigns,
-        parent,
-        {k: sorted(v) for k, v in packs.items()},
-        kinds,
-    )
+    return Snapshot(brand_id, version, batches, campaigns, parent, packs, risk_model)
 
 
 class SnapshotCache:

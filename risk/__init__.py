@@ -1,14 +1,15 @@
 """Wool-party and diversion risk.
 
-Online: `decide` scores each consumer scan before its claim (features in Redis, rules, a
-gradient-boosted model, the campaign's policy). Offline: rings in the account graph
-(`risk.graph`), diversion alerts (`risk.diversion`), training and the model registry
-(`risk.training`, `risk.registry`). docs/risk.md explains them.
+Online, before each consumer claim: `observe` records the scan and reads its features (Redis),
+`decide` applies rules, a gradient-boosted model and the campaign's policy. Offline: rings in
+the account graph (`risk.graph`), diversion alerts (`risk.diversion`), training and the model
+registry (`risk.training`, `risk.registry`). docs/risk.md explains them.
 """
 
-from risk.decision import Decision, ScanSignals, decide, judge
+from risk.decision import Decision, decide, observe
 from risk.features import FEATURES, CaseNote, ScanFacts, note_case
 from risk.policy import Policy
+from risk.registry import Served
 from risk.rules import Action
 
 __all__ = [
@@ -18,8 +19,8 @@ __all__ = [
     "Decision",
     "Policy",
     "ScanFacts",
-    "ScanSignals",
+    "Served",
     "decide",
-    "judge",
     "note_case",
+    "observe",
 ]

@@ -15,20 +15,13 @@ from dataclasses import dataclass, field
 import redis
 import structlog
 
-from risk import registry, rules
-from risk.features import ScanFacts, finite, observe
+from risk import features, registry, rules
+from risk.features import ScanFacts, finite
 from risk.places import stores
-from risk.policy import DEFAULT, Policy, stronger
+from risk.policy import Policy, stronger
 from risk.rules import Action
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class ScanSignals:
-    facts: ScanFacts
-    config_version: str  # the brand's configuration version the scan runs under
-    policy: Policy = DEFAULT
 
 
 @dataclass(frozen=True)
@@ -50,22 +43,16 @@ class Decision:
         }
 
 
-PASS = Decision("pass")
+def observe(client: redis.Redis, facts: ScanFacts) -> list[float]:
+    """Record the scan in the brand's windows and return its features (the one round trip;
+    once per scan, however often the pipeline reruns it for a stale snapshot)."""
+    nearest = None
+    if facts.latitude is not None and facts.longitude is not None:
+        nearest = stores.get(facts.brand_id).nearest_km(facts.latitude, facts.longitude)
+    return finite(features.observe(client, facts, nearest_store_km=nearest))
 
 
-def decide(client: redis.Redis, signals: ScanSignals) -> Decision:
-    f = signals.facts
-    located = f.latitude is not None and f.longitude is not None
-    nearest = (
-        stores.get(f.brand_id).nearest_km(f.latitude, f.longitude)  # type: ignore[arg-type]
-        if located
-        else None
-    )
-    x = finite(observe(client, f, nearest_store_km=nearest))
-    return judge(x, signals.policy, registry.served.get(f.brand_id, signals.config_version))
-
-
-def judge(x: list[float], policy: Policy, served: registry.Served) -> Decision:
+def decide(x: list[float], policy: Policy, served: registry.Served) -> Decision:
     """Rules, score and policy on a scan's features (no I/O: replay and tests call it too)."""
     action: Action = "pass"
     reasons: list[str] = []

@@ -10,7 +10,6 @@ one tourist's scan never is. The verdict flags the dealer; it never touches a co
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from brands.models import Dealer, Region, Store, dealer_regions
 from codegen.batches import code_at
-from codegen.models import CodeBatch, PackLink, PackRange
+from codegen.models import CodeBatch
+from codegen.packing import pack_index
 from logistics.models import Shipment
 from rewards.models import CaseOpening, ScanRecord
 from risk.features import FEATURES, INDEX
@@ -99,58 +99,6 @@ def _within(region: str, allowed: frozenset[str]) -> bool:
     return bool(_lineage(region) & allowed)
 
 
-def _batches(session: Session, brand_id: int) -> list[CodeBatch]:
-    return list(session.scalars(select(CodeBatch).where(CodeBatch.brand_id == brand_id)))
-
-
-class Packing:
-    """Which case a cap is in, from in-order ranges and explicit links, held in memory."""
-
-    def __init__(self, session: Session, brand_id: int) -> None:
-        self.kind = {b.id: b.kind for b in _batches(session, brand_id)}
-        self.ranges: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
-        for r in session.scalars(select(PackRange).where(PackRange.brand_id == brand_id)):
-            self.ranges[r.child_batch_id].append(
-                (
-                    r.child_start,
-                    r.child_start + r.child_count,
-                    r.parent_batch_id,
-                    r.parent_start,
-                    r.per_parent,
-                )
-            )
-        for runs in self.ranges.values():
-            runs.sort()
-        self.links: dict[tuple[int, int], tuple[int, int] | None] = {}
-        for link in session.scalars(
-            select(PackLink).where(PackLink.brand_id == brand_id).order_by(PackLink.id)
-        ):
-            parent = (
-                (link.parent_batch_id, link.parent_serial)
-                if link.parent_batch_id is not None and link.parent_serial is not None
-                else None
-            )
-            self.links[(link.child_batch_id, link.child_serial)] = parent
-
-    def parent(self, batch_id: int, serial: int) -> tuple[int, int] | None:
-        if (batch_id, serial) in self.links:
-            return self.links[(batch_id, serial)]
-        runs = self.ranges.get(batch_id, [])
-        i = bisect.bisect_right(runs, (serial, float("inf"), 0, 0, 0)) - 1
-        if i < 0 or not runs[i][0] <= serial < runs[i][1]:
-            return None
-        start, _, parent_batch, parent_start, per = runs[i]
-        return parent_batch, parent_start + (serial - start) // per
-
-    def case_of(self, batch_id: int, serial: int) -> tuple[int, int] | None:
-        current: tuple[int, int] | None = (batch_id, serial)
-        for _ in range(5):
-            if current is None or self.kind.get(current[0]) == "case":
-                return current
-            current = self.parent(*current)
-        return None
-
-
 def cases(session: Session, *, brand_id: int, since: datetime | None = None) -> list[CaseView]:
     """Every shipped case with the evidence of where its bottles went."""
     allowed: dict[int, set[str]] = defaultdict(set)
@@ -165,13 +113,12 @@ def cases(session: Session, *, brand_id: int, since: datetime | None = None) -> 
         select(Shipment).where(Shipment.brand_id == brand_id).order_by(Shipment.at, Shipment.id)
     ):
         latest[(sh.batch_id, sh.serial)] = sh
-    packing = Packing(session, brand_id)
+    packing = pack_index(session, brand_id=brand_id, with_links=True)
     views: dict[tuple[int, int], CaseView] = {}
     for key, sh in latest.items():
-        case = packing.case_of(*key) if packing.kind.get(key[0]) != "case" else key
-        if packing.kind.get(key[0]) == "pallet":
-            continue  # a pallet's cases are placed by their own shipments or the pallet's
-        if case is not None:
+        case = packing.container(*key, "case")
+        # A pallet's cases are placed by their own shipments, not the pallet's.
+        if case is not None and packing.kinds.get(key[0]) != "pallet":
             dealer = sh.to_dealer_id or sh.dealer_id
             views[case] = CaseView(case[0], case[1], dealer, frozenset(allowed[dealer]))
     table = divisions()
@@ -194,7 +141,7 @@ def cases(session: Session, *, brand_id: int, since: datetime | None = None) -> 
     for batch_id, serial, lat, lon, openid, at, risk in session.execute(scans):
         if _untrusted(risk):
             continue
-        case = packing.case_of(int(batch_id or 0), int(serial or 0))
+        case = packing.container(int(batch_id or 0), int(serial or 0), "case")
         view = views.get(case) if case else None
         place = table.locate(lat or 0.0, lon or 0.0) if view is not None else None
         if view is not None and place is not None:
@@ -222,7 +169,9 @@ def run(session: Session, *, brand_id: int, now: datetime) -> list[DiversionAler
         (a.case_batch_id, a.case_serial): a
         for a in session.scalars(select(DiversionAlert).where(DiversionAlert.brand_id == brand_id))
     }
-    batches = {b.id: b for b in _batches(session, brand_id)}
+    batches = {
+        b.id: b for b in session.scalars(select(CodeBatch).where(CodeBatch.brand_id == brand_id))
+    }
     alerts = []
     for view in cases(session, brand_id=brand_id):
         alert, score = view.verdict()

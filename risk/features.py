@@ -193,7 +193,7 @@ def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None
 
 
 def _num(text: str | int) -> float | None:
-    return float(text) if text not in ("", b"") else None
+    return float(text) if text != "" else None
 
 
 def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) -> list[float]:

@@ -5,32 +5,22 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
-from scipy.spatial import cKDTree
 from sqlalchemy import select
 
 from brands.models import Store
 from infra.db import get_sessionmaker
-from risk.regions import EARTH_KM, unit_vectors
+from risk.regions import Nearest
 
 RELOAD_S = 300.0  # a new store counts within five minutes
 
 
 class StoreIndex:
     def __init__(self, points: list[tuple[float, float]]) -> None:
-        self._tree = (
-            cKDTree(
-                unit_vectors(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
-            )
-            if points
-            else None
-        )
+        self._nearest = Nearest(points)
 
     def nearest_km(self, latitude: float, longitude: float) -> float | None:
-        if self._tree is None:
-            return None
-        chord, _ = self._tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0])
-        return 2 * EARTH_KM * float(np.arcsin(min(1.0, chord / 2)))
+        found = self._nearest.query(latitude, longitude)
+        return found[0] if found else None
 
 
 class StoreIndexes:

@@ -61,10 +61,25 @@ def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points on the unit sphere: straight-line order there is great-circle order."""
     la, lo = np.radians(lat), np.radians(lon)
     return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+class Nearest:
+    """The nearest of fixed points to a position (a KD-tree on unit-sphere vectors)."""
+
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        lat, lon = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+        self._tree = cKDTree(_unit_vectors(lat, lon)) if points else None
+
+    def query(self, latitude: float, longitude: float) -> tuple[float, int] | None:
+        """(great-circle km, index of the point); None when there are no points."""
+        if self._tree is None:
+            return None
+        chord, i = self._tree.query(_unit_vectors(np.array([latitude]), np.array([longitude]))[0])
+        return 2 * EARTH_KM * math.asin(min(1.0, float(chord) / 2)), int(i)
 
 
 class Divisions:
@@ -79,18 +94,16 @@ class Divisions:
             if not d.code.endswith("0000")
             and not (d.code.endswith("00") and d.code[:4] in with_districts)
         ]
-        lat = np.array([d.latitude for d in self._places])
-        lon = np.array([d.longitude for d in self._places])
-        self._tree = cKDTree(unit_vectors(lat, lon))
+        self._nearest = Nearest([(d.latitude, d.longitude) for d in self._places])
 
     def locate(self, latitude: float, longitude: float) -> Division | None:
         """The district a point falls in (nearest centre); None if nowhere near China."""
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             return None
-        chord, i = self._tree.query(unit_vectors(np.array([latitude]), np.array([longitude]))[0])
-        if 2 * EARTH_KM * math.asin(min(1.0, chord / 2)) > MAX_KM_FROM_CENTRE:
+        found = self._nearest.query(latitude, longitude)
+        if found is None or found[0] > MAX_KM_FROM_CENTRE:
             return None
-        return self._places[int(i)]
+        return self._places[found[1]]
 
     def centre(self, code: str) -> Division | None:
         return self.by_code.get(code)

@@ -1,15 +1,15 @@
-"""Versioned models per brand: save a candidate, promote it, roll back; and the active model as
-each API process serves it.
+"""Versioned models per brand: save a candidate, promote it, roll back; and the active model to
+serve.
 
 Promoting bumps the brand's configuration version (the same signal that reloads campaigns), so
-every process picks the new model up on its next scan with no extra round trip. A model that
+every process picks the new model up with the brand's snapshot on its next scan, with no extra
+round trip. A model that
 fails to load (corrupt text, wrong checksum, other features) is logged and left out: the rules
 still apply, and the scan never fails for it.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,6 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from infra.db import get_sessionmaker
 from infra.errors import Conflict, InvalidInput, NotFound
 from infra.redis import bump_config_after_commit
 from risk.features import FEATURES
@@ -123,41 +122,19 @@ class Served:
     problem: str = ""  # why no model is served: "" (none promoted) or "model_unavailable"
 
 
-def _load(brand_id: int) -> Served:
-    with get_sessionmaker()() as s:
-        row = s.scalar(
-            select(RiskModel).where(RiskModel.brand_id == brand_id, RiskModel.state == "active")
-        )
-        if row is None:
-            return Served(None, None)
-        try:
-            if checksum(row.model_json) != row.sha256:
-                raise ModelInvalid("the stored model does not match its checksum")
-            return Served(row.version, from_json(row.model_json, expected_features=FEATURES))
-        except ModelInvalid as exc:
-            log.error("risk_model_unusable", brand_id=brand_id, version=row.version, error=str(exc))
-            return Served(row.version, None, "model_unavailable")
-
-
-class ServedModels:
-    """The active model per brand, reloaded when the brand's configuration version moves."""
-
-    def __init__(self) -> None:
-        self._served: dict[int, tuple[str, Served]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, brand_id: int, config_version: str) -> Served:
-        cached = self._served.get(brand_id)
-        if cached is not None and cached[0] == config_version:
-            return cached[1]
-        with self._lock:
-            cached = self._served.get(brand_id)
-            if cached is None or cached[0] != config_version:
-                cached = self._served[brand_id] = (config_version, _load(brand_id))
-            return cached[1]
-
-    def forget(self) -> None:
-        self._served = {}
-
-
-served = ServedModels()
+def active(session: Session, *, brand_id: int) -> Served:
+    """The model to serve: the active version, or none (and why). Never raises for a bad model:
+    the scan path loads it with the brand's snapshot (rewards/snapshot.py), so a new version is
+    served from the first scan after a promotion, as a campaign change is."""
+    row = session.scalar(
+        select(RiskModel).where(RiskModel.brand_id == brand_id, RiskModel.state == "active")
+    )
+    if row is None:
+        return Served(None, None)
+    try:
+        if checksum(row.model_json) != row.sha256:
+            raise ModelInvalid("the stored model does not match its checksum")
+        return Served(row.version, from_json(row.model_json, expected_features=FEATURES))
+    except ModelInvalid as exc:
+        log.error("risk_model_unusable", brand_id=brand_id, version=row.version, error=str(exc))
+        return Served(row.version, None, "model_unavailable")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,22 +64,17 @@ def install(world: World) -> tuple[int, list[str], list[str]]:
             for k in range(0, len(indexes), 500):
                 chunk = indexes[k : k + 500]
                 at = _ms(max(world.cases[i].shipped_ms or 0 for i in chunk))
-                logistics.upload(
-                    s,
-                    who=who,
-                    upload_id=f"in-{dealer}-{k}",
-                    direction="in",
-                    codes=[cases[i] for i in chunk],
-                    at=at,
-                )
+                moves: list[tuple[Literal["in", "out"], str | None]] = [("in", None)]
                 if store:
+                    moves.append(("out", store))
+                for direction, to_store in moves:
                     logistics.upload(
                         s,
                         who=who,
-                        upload_id=f"out-{dealer}-{k}",
-                        direction="out",
+                        upload_id=f"{direction}-{dealer}-{k}",
+                        direction=direction,
                         codes=[cases[i] for i in chunk],
-                        to_store=store,
+                        to_store=to_store,
                         at=at,
                     )
     return brand_id, caps, cases

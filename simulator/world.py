@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from risk.regions import Division, divisions
@@ -128,15 +129,7 @@ CAMPAIGN: dict[str, Any] = {
 }
 
 
-def expected_fen() -> float:
-    """The campaign's expected cost of one paid scan: what a scan is worth to a cheat."""
-    tiers = CAMPAIGN["prize_table"]["tiers"]
-    return float(sum(t.get("amount_fen", 0) * t["probability"] for t in tiers))
-
-
 def _iso(ms: int) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
@@ -203,6 +196,4 @@ def build(seed: int, *, cases: int = 1200, start_ms: int = 1_790_000_000_000) ->
                 diverted and home in with_pda,
             )
         )
-        if diverted and home not in with_pda:
-            plans[-1].shipped_ms = None  # no record: nothing to compare with
     return World(seed, start_ms, days, rates, cities, stores, plans, f"sim-{seed}")

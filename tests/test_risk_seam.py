@@ -19,7 +19,7 @@ from tests.test_consumer_scan import _scan, _setup
 
 
 def _always(action: risk.Action) -> Any:
-    return lambda _client, _signals: risk.Decision(action, 0.9, ("stand-in",))
+    return lambda *_: risk.Decision(action, 0.9, ("stand-in",))
 
 
 def _drain(brand: BrandCtx) -> None:
