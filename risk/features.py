@@ -99,6 +99,10 @@ class ScanFacts:
 
 def network(ip: str) -> str:
     """The /24 (IPv4) or /48 (IPv6) an address belongs to; "" if it is not an address."""
+    parts = ip.split(".")
+    # The common case without the ipaddress module, which costs ten times more on the scan path.
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
+        return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0"
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -107,28 +111,30 @@ def network(ip: str) -> str:
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address)
 
 
-def _bucketed(b: int, kind: str, subject: str, at_ms: int) -> tuple[str, str]:
-    n = at_ms // BUCKET_MS
-    return brand_key(b, "risk", kind, n, subject), brand_key(b, "risk", kind, n - 1, subject)
-
-
 def keys_for(f: ScanFacts, net: str) -> list[str]:
-    b = f.brand_id
+    # One brand_key for the prefix, f-strings for the rest: 18 brand_key calls were a tenth of
+    # the feature step's CPU.
+    p = brand_key(f.brand_id, "risk")
+    now, before = f.at_ms // BUCKET_MS, f.at_ms // BUCKET_MS - 1
     return [
-        brand_key(b, "risk", "a", f.openid, "t"),
-        brand_key(b, "risk", "d", f.device_id, "t"),
-        brand_key(b, "risk", "i", f.ip, "t"),
-        brand_key(b, "risk", "a", f.openid),
-        brand_key(b, "risk", "a", f.openid, "s"),
-        brand_key(b, "risk", "case", f.case_key, "a"),
-        case_key(b, f.case_key),
-        case_key(b, f.pallet_key),
-        *_bucketed(b, "da", f.device_id, f.at_ms),
-        *_bucketed(b, "ad", f.openid, f.at_ms),
-        *_bucketed(b, "ia", f.ip, f.at_ms),
-        *_bucketed(b, "na", net, f.at_ms),
+        f"{p}:a:{f.openid}:t",
+        f"{p}:d:{f.device_id}:t",
+        f"{p}:i:{f.ip}:t",
+        f"{p}:a:{f.openid}",
+        f"{p}:a:{f.openid}:s",
+        f"{p}:case:{f.case_key}:a",
+        f"{p}:case:{f.case_key}",
+        f"{p}:case:{f.pallet_key}",
+        f"{p}:da:{now}:{f.device_id}",
+        f"{p}:da:{before}:{f.device_id}",
+        f"{p}:ad:{now}:{f.openid}",
+        f"{p}:ad:{before}:{f.openid}",
+        f"{p}:ia:{now}:{f.ip}",
+        f"{p}:ia:{before}:{f.ip}",
+        f"{p}:na:{now}:{net}",
+        f"{p}:na:{before}:{net}",
         f.wins_key,
-        rings_key(b),
+        f"{p}:rings",
     ]
 
 

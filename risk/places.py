@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -17,10 +18,16 @@ RELOAD_S = 300.0  # a new store counts within five minutes
 class StoreIndex:
     def __init__(self, points: list[tuple[float, float]]) -> None:
         self._nearest = Nearest(points)
+        # Positions repeat (a mini-program's are often district-level, and people scan at home):
+        # on a ~1 km grid, a KD-tree query (~50 µs) is made once per cell, not once per scan.
+        self._cell_km = lru_cache(maxsize=65_536)(self._query)
+
+    def _query(self, lat_cell: int, lon_cell: int) -> float | None:
+        found = self._nearest.query(lat_cell / 100, lon_cell / 100)
+        return found[0] if found else None
 
     def nearest_km(self, latitude: float, longitude: float) -> float | None:
-        found = self._nearest.query(latitude, longitude)
-        return found[0] if found else None
+        return self._cell_km(round(latitude * 100), round(longitude * 100))
 
 
 class StoreIndexes:
