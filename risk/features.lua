@@ -1,74 +1,110 @@
 -- Record one consumer scan in the brand's risk windows and read them back, in one round trip.
--- Called by risk/features.py, which documents KEYS and ARGV. Every window is bounded: sorted
--- sets keep 24 hours and at most ARGV[8] members, HyperLogLogs are 12 KB at most and live in
--- four-day buckets, and every key expires.
+-- Called by risk/features.py, which documents KEYS and ARGV. Every structure is bounded in size
+-- and in the cost of touching it, however popular its key (a carrier-NAT address sees thousands
+-- of accounts): sorted sets keep at most ARGV[8] members, every key expires.
+--
+-- Each redis.call costs about a microsecond of overhead on top of its command, so the script
+-- makes as few as it can: an account's state is one hash, a window reads only the spans its
+-- features use, a case's TTL is renewed only when its log grows.
 local now = tonumber(ARGV[1])
-local day_ago = now - 86400000
 local cap = tonumber(ARGV[8])
 local ttl = tonumber(ARGV[9])
+local week = tonumber(ARGV[13])
+local dcap = tonumber(ARGV[14])
+local recent = tonumber(ARGV[16])
 
-local function window(key, present)
-  if present == '0' then return {0, 0, 0} end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', day_ago)
-  local c10 = redis.call('ZCOUNT', key, now - 600000, '+inf')
-  local c60 = redis.call('ZCOUNT', key, now - 3600000, '+inf')
-  local c24 = redis.call('ZCARD', key)
+-- Scans of one key (a device, an address) before this one, over each span in `spans` (ms; the
+-- last is the window).
+local function window(key, spans)
+  local longest = spans[#spans]
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
+  local counts = {}
+  for n = 1, #spans - 1 do counts[n] = redis.call('ZCOUNT', key, now - spans[n], '+inf') end
+  local all = redis.call('ZCARD', key)
+  counts[#spans] = all
   redis.call('ZADD', key, now, ARGV[2])
-  if c24 >= cap then redis.call('ZREMRANGEBYRANK', key, 0, c24 - cap) end
-  redis.call('PEXPIRE', key, ttl)
-  return {c10, c60, c24}
+  if all >= cap then redis.call('ZREMRANGEBYRANK', key, 0, all - cap) end
+  redis.call('PEXPIRE', key, longest + 60000)
+  return counts
 end
 
-local function distinct(now_key, before_key, member, present)
-  if present == '0' or member == '' then return 0 end
-  redis.call('PFADD', now_key, member)
-  redis.call('PEXPIRE', now_key, ttl)
-  return redis.call('PFCOUNT', now_key, before_key)
+-- Distinct members seen with one key over the last week, this one included. A sorted set of
+-- member -> last seen, capped at the `dcap` most recent: the count saturates there, which is
+-- all a feature needs, and the cost stays O(log dcap). (Two-bucket HyperLogLog counts cost
+-- 30 µs a call once the logs turned dense, on every scan from a busy address.)
+local function distinct(key, member)
+  if redis.call('ZADD', key, now, member) == 1 then
+    redis.call('ZREMRANGEBYRANK', key, 0, -(dcap + 1))
+  end
+  local n = redis.call('ZCOUNT', key, now - week, '+inf')
+  redis.call('PEXPIRE', key, week)
+  return n
 end
 
--- ARGV[3..6]: openid, device, ip, /24 network ('' when unknown)
-local has_dev = ARGV[4] ~= '' and '1' or '0'
-local has_ip = ARGV[5] ~= '' and '1' or '0'
-local a = window(KEYS[1], '1')
-local d = window(KEYS[2], has_dev)
-local i = window(KEYS[3], has_ip)
+-- ARGV[3..6]: openid, device, ip, /24 network ('' when unknown); ARGV[7]: this code, batch:serial
+local openid, device, ip, net = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local d, i = {0, 0}, {0}
+local dev_accounts, ip_accounts, net_accounts = 0, 0, 0
+if device ~= '' then
+  d = window(KEYS[1], {600000, 86400000})
+  dev_accounts = distinct(KEYS[7], openid)
+end
+if ip ~= '' then
+  i = window(KEYS[2], {3600000})
+  ip_accounts = distinct(KEYS[8], openid)
+end
+if net ~= '' then net_accounts = distinct(KEYS[9], openid) end
 
-local dev_accounts = distinct(KEYS[9], KEYS[10], ARGV[3], has_dev)
-local acct_devices = distinct(KEYS[11], KEYS[12], ARGV[4], has_dev)
-local ip_accounts = distinct(KEYS[13], KEYS[14], ARGV[3], has_ip)
-local net_accounts = distinct(KEYS[15], KEYS[16], ARGV[3], ARGV[6] ~= '' and '1' or '0')
+-- The account, in one hash: first and last scan, how many ever, where it was last, and its
+-- scans of the last week, newest first, at most `recent` of them, each "ms US code US device"
+-- and separated by RS (ASCII 31 and 30, which features.py keeps out of device ids). Most
+-- accounts scan a few caps a week, so one read and one write replace a window, a distinct set
+-- and a list; the counts saturate at `recent`, far above what anyone honest reaches.
+local past = redis.call('HMGET', KEYS[3], 'first', 'last', 'lat', 'lon', 'n', 'r')
+local a10, a60, a24, acct_devices = 0, 0, 0, 0
+local devices, codes = {}, {}
+if device ~= '' then devices[device] = true; acct_devices = 1 end
+local kept = {now .. '\31' .. ARGV[7] .. '\31' .. device}
+for entry in string.gmatch(past[6] or '', '[^\30]+') do
+  if #kept >= recent then break end
+  local ms, code, dev = string.match(entry, '^(%d+)\31([^\31]*)\31(.*)$')
+  ms = tonumber(ms)
+  if ms and ms > now - week then
+    kept[#kept + 1] = entry
+    if ms > now - 86400000 then a24 = a24 + 1 end
+    if ms > now - 3600000 then a60 = a60 + 1 end
+    if ms > now - 600000 then a10 = a10 + 1 end
+    if #codes < 20 then codes[#codes + 1] = code end
+    if dev ~= '' and not devices[dev] then devices[dev] = true; acct_devices = acct_devices + 1 end
+  end
+end
+local update = {'last', now, 'n', (tonumber(past[5]) or 0) + 1, 'r', table.concat(kept, '\30')}
+if not past[1] then table.insert(update, 'first'); table.insert(update, now) end
+if ARGV[10] ~= '' then
+  table.insert(update, 'lat'); table.insert(update, ARGV[10])
+  table.insert(update, 'lon'); table.insert(update, ARGV[11])
+end
+redis.call('HSET', KEYS[3], unpack(update))
+redis.call('PEXPIRE', KEYS[3], ttl * 15)
 
--- The account's past: first and last scan, where, how many; then this scan becomes the last.
-local past = redis.call('HMGET', KEYS[4], 'first', 'last', 'lat', 'lon', 'n')
-if not past[1] then redis.call('HSET', KEYS[4], 'first', now) end
-redis.call('HSET', KEYS[4], 'last', now, 'n', (tonumber(past[5]) or 0) + 1)
-if ARGV[10] ~= '' then redis.call('HSET', KEYS[4], 'lat', ARGV[10], 'lon', ARGV[11]) end
-redis.call('PEXPIRE', KEYS[4], ttl * 15)
-
--- The codes the account scanned lately (batch:serial), to see runs of neighbouring caps.
-local serials = redis.call('LRANGE', KEYS[5], 0, 19)
-redis.call('LPUSH', KEYS[5], ARGV[7])
-redis.call('LTRIM', KEYS[5], 0, 19)
-redis.call('PEXPIRE', KEYS[5], ttl * 15)
-
--- Distinct accounts on the same case; ARGV[12] is '' when the case is unknown.
+-- Distinct accounts on the same case (a HyperLogLog: at most a case's bottles, so it stays
+-- sparse and its count cached); ARGV[12] is '' when the case is unknown.
 local case_accounts = 0
+local case, pallet = {}, {}
 if ARGV[12] ~= '' then
-  redis.call('PFADD', KEYS[6], ARGV[3])
-  redis.call('PEXPIRE', KEYS[6], ttl * 45)
-  case_accounts = redis.call('PFCOUNT', KEYS[6])
+  if redis.call('PFADD', KEYS[4], openid) == 1 then redis.call('PEXPIRE', KEYS[4], ttl * 45) end
+  case_accounts = redis.call('PFCOUNT', KEYS[4])
+  case = redis.call('HMGET', KEYS[5], 'shipped', 'lat', 'lon', 'opened')
 end
-
-local case = redis.call('HMGET', KEYS[7], 'shipped', 'lat', 'lon', 'opened')
-local pallet = redis.call('HMGET', KEYS[8], 'shipped', 'lat', 'lon')
-local wins = redis.call('GET', KEYS[17]) or '0'
-local ring = redis.call('HMGET', KEYS[18], 'a:' .. ARGV[3], 'd:' .. ARGV[4])
+if ARGV[15] ~= '' then pallet = redis.call('HMGET', KEYS[6], 'shipped', 'lat', 'lon') end
+local wins = redis.call('GET', KEYS[10]) or '0'
+local ring = redis.call('HMGET', KEYS[11], 'a:' .. openid, 'd:' .. device)
 
 return {
-  a[1], a[2], a[3], d[1], d[3], i[2],
+  a10, a60, a24, d[1], d[2], i[1],
   dev_accounts, acct_devices, ip_accounts, net_accounts, case_accounts, wins,
   past[1] or '', past[2] or '', past[3] or '', past[4] or '', past[5] or '0',
-  table.concat(serials, ','),
+  table.concat(codes, ','),
   case[1] or '', case[2] or '', case[3] or '', case[4] or '',
   pallet[1] or '', pallet[2] or '', pallet[3] or '',
   ring[1] or '', ring[2] or ''

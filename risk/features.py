@@ -1,11 +1,12 @@
 """Real-time features of a consumer scan, from windows kept in Redis.
 
 One script call (features.lua) records the scan in every window it belongs to and reads them all
-back: scans per account, device and IP over 10 minutes, an hour and a day (sorted sets, trimmed
-to a day and a few hundred members); distinct accounts per device, IP and /24 network and devices
-per account over the last four to eight days (HyperLogLogs in four-day buckets); distinct accounts
-on the scanned code's case; the account's first and last scan and where; the codes it scanned
-lately; when and where the case was shipped or opened; rings found by the graph job. The rest is
+back: scans per account, device and IP over 10 minutes, an hour and a day (sorted sets of scans,
+trimmed to their span and a few hundred members); distinct accounts per device, IP and /24
+network and devices per account over the last week (sorted sets of member -> last seen, capped
+at the most recent 64, so the count saturates there); distinct accounts on the scanned code's
+case (a HyperLogLog); the account's first and last scan and where; the codes it scanned lately;
+when and where the case was shipped or opened; rings found by the graph job. The rest is
 arithmetic here. The script takes the scan's own time, so a replay of last month computes the
 features the live scan would have.
 """
@@ -16,7 +17,7 @@ import ipaddress
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import redis
@@ -27,10 +28,13 @@ from infra.redis import brand_key, get_redis, run_script
 from risk.regions import km
 
 _SCRIPT = (Path(__file__).parent / "features.lua").read_text()
-WINDOW_CAP = 300  # members a sorted-set window keeps: a farm phone saturates it, nobody else
+WINDOW_CAP = 300  # scans a window keeps: a farm phone saturates it, nobody else
+DISTINCT_CAP = 64  # members a distinct count keeps: a farm's device or address passes it
+ACCOUNT_RECENT = 64  # scans of the last week an account's record keeps
+_SEPARATORS = re.compile("[\x1e\x1f]")
 TTL_MS = 2 * 86_400_000
-BUCKET_MS = 4 * 86_400_000
-CHINA = timezone(timedelta(hours=8))  # one time zone for the whole country
+WEEK_MS = 7 * 86_400_000
+CHINA_OFFSET_S = 8 * 3600  # one time zone, UTC+8 all year, for the whole country
 
 FEATURES: tuple[str, ...] = (
     "acct_scans_10m",
@@ -39,7 +43,7 @@ FEATURES: tuple[str, ...] = (
     "dev_scans_10m",
     "dev_scans_24h",
     "ip_scans_1h",
-    "dev_accounts",  # distinct accounts on this device, last 4-8 days
+    "dev_accounts",  # distinct accounts on this device in the last week (at most 64)
     "acct_devices",
     "ip_accounts",
     "net_accounts",  # distinct accounts on this /24 (IPv4) or /48 (IPv6)
@@ -115,24 +119,16 @@ def keys_for(f: ScanFacts, net: str) -> list[str]:
     # One brand_key for the prefix, f-strings for the rest: 18 brand_key calls were a tenth of
     # the feature step's CPU.
     p = brand_key(f.brand_id, "risk")
-    now, before = f.at_ms // BUCKET_MS, f.at_ms // BUCKET_MS - 1
     return [
-        f"{p}:a:{f.openid}:t",
         f"{p}:d:{f.device_id}:t",
         f"{p}:i:{f.ip}:t",
         f"{p}:a:{f.openid}",
-        f"{p}:a:{f.openid}:s",
         f"{p}:case:{f.case_key}:a",
         f"{p}:case:{f.case_key}",
         f"{p}:case:{f.pallet_key}",
-        f"{p}:da:{now}:{f.device_id}",
-        f"{p}:da:{before}:{f.device_id}",
-        f"{p}:ad:{now}:{f.openid}",
-        f"{p}:ad:{before}:{f.openid}",
-        f"{p}:ia:{now}:{f.ip}",
-        f"{p}:ia:{before}:{f.ip}",
-        f"{p}:na:{now}:{net}",
-        f"{p}:na:{before}:{net}",
+        f"{p}:d:{f.device_id}:a",
+        f"{p}:i:{f.ip}:a",
+        f"{p}:n:{net}:a",
         f.wins_key,
         f"{p}:rings",
     ]
@@ -184,7 +180,7 @@ def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None
         f.at_ms,
         f.scan_id,
         f.openid,
-        f.device_id,
+        _SEPARATORS.sub("", f.device_id),  # the account's record separates fields with them
         f.ip,
         net,
         f"{f.batch_id}:{f.serial}",
@@ -193,9 +189,13 @@ def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None
         lat,
         lon,
         f.case_key,
+        WEEK_MS,
+        DISTINCT_CAP,
+        f.pallet_key,
+        ACCOUNT_RECENT,
     ]
     raw = run_script(client, _SCRIPT, keys_for(f, net), args)
-    return compute(f, [r.decode() if isinstance(r, bytes) else r for r in raw], nearest_store_km)
+    return compute(f, [r.decode() if type(r) is bytes else r for r in raw], nearest_store_km)
 
 
 def _num(text: str | int) -> float | None:
@@ -230,8 +230,8 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
     if ring:
         size, _, confirmed = ring.partition("|")
         ring_size, ring_confirmed = float(size), float(confirmed == "1")
-    ua = f.user_agent
-    hour = datetime.fromtimestamp(now / 1000, UTC).astimezone(CHINA)
+    ua_emulator, ua_not_wechat = _client(f.user_agent)
+    local_s = (now // 1000 + CHINA_OFFSET_S) % 86_400
     return [
         a10,
         a60,
@@ -254,22 +254,31 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
         mins,
         from_ship,
         nearest_store_km if nearest_store_km is not None else UNKNOWN,
-        hour.hour + hour.minute / 60,
+        local_s // 3600 + (local_s % 3600 // 60) / 60,
         (now - shipped) / 3_600_000 if shipped is not None else UNKNOWN,
         (now - opened) / 3_600_000 if opened is not None else UNKNOWN,
-        float(bool(_EMULATOR.search(ua))),
-        float("MicroMessenger" not in ua),
+        ua_emulator,
+        ua_not_wechat,
         ring_size,
         ring_confirmed,
     ]
 
 
+@lru_cache(maxsize=8192)
+def _client(user_agent: str) -> tuple[float, float]:
+    """(emulator or script markers, not WeChat) of a User-Agent. Cached: a few thousand
+    strings cover a market's phones, and the pattern costs tens of µs a search."""
+    return float(bool(_EMULATOR.search(user_agent))), float("MicroMessenger" not in user_agent)
+
+
 def _adjacent(recent: str, batch_id: int, serial: int) -> int:
     n = 0
+    prefix = f"{batch_id}:"
     for item in recent.split(",") if recent else ():
-        b, _, s = item.partition(":")
-        if b == str(batch_id) and s.isdigit() and 0 < abs(int(s) - serial) <= ADJACENT:
-            n += 1
+        if item.startswith(prefix):
+            s = item[len(prefix) :]
+            if s.isdigit() and 0 < abs(int(s) - serial) <= ADJACENT:
+                n += 1
     return n
 
 
