@@ -1,13 +1,14 @@
-"""The brand staff's console and its JSON API: codes, campaigns, the field, and money."""
+"""The brand staff's console and its JSON API: codes, campaigns, the field, money and risk."""
 
 from fastapi import APIRouter
 
-from admin import campaigns, codes, field, payouts
+from admin import campaigns, codes, field, payouts, risk
 
 router = APIRouter()
 router.include_router(codes.router)
 router.include_router(campaigns.router)
 router.include_router(field.router)
 router.include_router(payouts.router)
+router.include_router(risk.router)
 
 __all__ = ["router"]

@@ -19,6 +19,7 @@ from payouts.holds import AwardNotFound, AwardNotHeld
 from payouts.models import Payout
 from rewards import campaigns, payables
 from rewards.campaigns import CampaignNotFound
+from risk import labels
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: money"])
 REVIEWERS = ("risk_analyst",)
@@ -73,8 +74,12 @@ def held_awards(session: SessionDep, who: PrincipalDep) -> list[HeldAwardOut]:
 def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict[str, str | None]:
     """Pay a held award: its payout is created and queued for the workers. `payout_id` is null
     when the award is under its campaign's payout minimum and waits for the consumer's next
-    small prizes to go out with them."""
+    small prizes to go out with them. The consumer is labelled honest for risk training."""
     who.require(*REVIEWERS)
+    account = holds.held_account(session, brand_id=who.brand_id, award_id=award_id)
+    labels.reviewed(
+        session, brand_id=who.brand_id, account=account, fraud=False, actor=who.username
+    )
     payout_id = holds.release(
         session,
         brand_id=who.brand_id,
@@ -87,8 +92,11 @@ def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict
 
 @router.post("/held-awards/{award_id}/void", status_code=204, responses=_REVIEW_ERRORS)
 def void_award(award_id: str, body: VoidIn, session: SessionDep, who: PrincipalDep) -> None:
-    """Cancel a held award; the ledger records who and why."""
+    """Cancel a held award; the ledger records who and why. The consumer is labelled fraud for
+    risk training."""
     who.require(*REVIEWERS)
+    account = holds.held_account(session, brand_id=who.brand_id, award_id=award_id)
+    labels.reviewed(session, brand_id=who.brand_id, account=account, fraud=True, actor=who.username)
     holds.void(
         session, brand_id=who.brand_id, award_id=award_id, actor=who.username, reason=body.reason
     )

@@ -3,8 +3,8 @@
 1. Train: play BENCH_RISK_TRAIN worlds (seeds) through the product with rules only, label
    their accounts with the simulator's truth, train one model on all their scans.
 2. Test: for each BENCH_RISK_TEST seed, a new world (other provinces, rates, rings), the model
-   promoted for its brand, its traffic played through the real scan pipeline with the graph
-   job running daily. Then, from the scan records:
+   promoted for its brand, the campaign on the default risk policy, its traffic played through
+   the real scan pipeline with the graph job running daily. Then, from the scan records:
    - fraud scans held or blocked (precision, recall), the share of wool-party money stopped
      (expected prize of each fraud scan; a lowered prize counts the difference);
    - honest consumers inconvenienced: accounts with any scan held, blocked or challenged;
@@ -21,13 +21,15 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-TRAIN = [int(s) for s in os.environ.get("BENCH_RISK_TRAIN", "11,12,13").split(",")]
+_TEN = "11,12,13,14,15,16,17,18,19,20"  # ten markets: four or six were too few (docs/risk.md)
+TRAIN = [int(s) for s in os.environ.get("BENCH_RISK_TRAIN", _TEN).split(",")]
 TEST = [int(s) for s in os.environ.get("BENCH_RISK_TEST", "101,102,103").split(",")]
-CASES = int(os.environ.get("BENCH_RISK_CASES", "1500"))
+CASES = int(os.environ.get("BENCH_RISK_CASES", "800"))
 STOPPED = ("hold", "block")
 INCONVENIENT = ("hold", "block", "challenge")
 
@@ -74,6 +76,9 @@ def _evaluate(played: Any) -> dict[str, Any]:
         )
         honest_accounts = {o for o, _ in honest}
         bothered = {o for o, r in honest if r["action"] in INCONVENIENT}
+        why = Counter(
+            reason for _, r in honest if r["action"] in INCONVENIENT for reason in r["reasons"]
+        )
         by_style: dict[str, list[int]] = {}
         style_of = {}
         for e in played.traffic.events:
@@ -105,6 +110,7 @@ def _evaluate(played: Any) -> dict[str, Any]:
         "fraud_money_stopped": round(saved / max(1.0, money), 4),
         "honest_accounts": len(honest_accounts),
         "honest_inconvenienced": round(len(bothered) / max(1, len(honest_accounts)), 5),
+        "honest_stopped_because": dict(why.most_common()),
         "diverted_cases_seen": len(seen),
         "diverted_alerted": round(len(alerted & seen) / max(1, len(seen)), 4),
         "alerts": len(alerted),

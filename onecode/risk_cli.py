@@ -216,32 +216,24 @@ def diversion(
     if csv:
         import csv as csv_
 
+        columns = [k for k in report[0] if k != "scanned_in"] if report else []
         writer = csv_.writer(sys.stdout)
-        writer.writerow(
-            [
-                "dealer",
-                "name",
-                "cases_shipped",
-                "cases_with_scans",
-                "cases_alerted",
-                "alert_rate",
-                "scanned_in",
-            ]
-        )
+        writer.writerow([*columns, "scanned_in"])
         for r in report:
-            writer.writerow([*list(r.values())[:6], "; ".join(r["scanned_in"])])  # type: ignore[arg-type]
+            writer.writerow([*(r[k] for k in columns), "; ".join(r["scanned_in"])])  # type: ignore[arg-type]
         return
     out.print(f"{len(alerts)} cases alerted")
     table = Table(title="dealers")
-    for name in ("dealer", "shipped", "with scans", "alerted", "rate", "scanned in"):
+    for name in ("dealer", "shipped", "with scans", "alerted", "rate", "outside", "scanned in"):
         table.add_column(name)
     for r in report:
         table.add_row(
-            str(r["dealer"]),
+            str(r["dealer"]) + (" (diverting)" if r["diverting"] else ""),
             str(r["cases_shipped"]),
             str(r["cases_with_scans"]),
             str(r["cases_alerted"]),
             str(r["alert_rate"]),
+            str(r["outside_share"]),
             ", ".join(r["scanned_in"]),  # type: ignore[arg-type]
         )
     out.print(table)

@@ -61,6 +61,12 @@ def _held(session: Session, brand_id: int, award_id: str) -> LedgerEntry:
     return entry
 
 
+def held_account(session: Session, *, brand_id: int, award_id: str) -> str:
+    """Whose held award this is (`consumer:<openid>`); AwardNotFound or AwardNotHeld if it is
+    not waiting for review."""
+    return _held(session, brand_id, award_id).account
+
+
 def release(
     session: Session,
     *,

@@ -56,18 +56,20 @@ end
 if net ~= '' then net_accounts = distinct(KEYS[9], openid) end
 
 -- The account, in one hash: first and last scan, how many ever, where it was last, and its
--- scans of the last week, newest first, at most `recent` of them, each "ms US code US device"
--- and separated by RS (ASCII 31 and 30, which features.py keeps out of device ids). Most
--- accounts scan a few caps a week, so one read and one write replace a window, a distinct set
--- and a list; the counts saturate at `recent`, far above what anyone honest reaches.
+-- scans of the last week, newest first, at most `recent` of them. A scan is "ms US code US case
+-- US device", scans are separated by RS (US and RS are ASCII 31 and 30, which features.py keeps
+-- out of device ids). Most accounts scan a few caps a week, so one read and one write replace a
+-- window, a distinct set and a list; the counts saturate at `recent`, far above what anyone
+-- honest reaches.
 local past = redis.call('HMGET', KEYS[3], 'first', 'last', 'lat', 'lon', 'n', 'r')
-local a10, a60, a24, acct_devices = 0, 0, 0, 0
-local devices, codes = {}, {}
+local a10, a60, a24, acct_devices, acct_cases = 0, 0, 0, 0, 0
+local devices, cases, codes = {}, {}, {}
 if device ~= '' then devices[device] = true; acct_devices = 1 end
-local kept = {now .. '\31' .. ARGV[7] .. '\31' .. device}
+if ARGV[12] ~= '' then cases[ARGV[12]] = true; acct_cases = 1 end
+local kept = {now .. '\31' .. ARGV[7] .. '\31' .. ARGV[12] .. '\31' .. device}
 for entry in string.gmatch(past[6] or '', '[^\30]+') do
   if #kept >= recent then break end
-  local ms, code, dev = string.match(entry, '^(%d+)\31([^\31]*)\31(.*)$')
+  local ms, code, case, dev = string.match(entry, '^(%d+)\31([^\31]*)\31([^\31]*)\31(.*)$')
   ms = tonumber(ms)
   if ms and ms > now - week then
     kept[#kept + 1] = entry
@@ -76,6 +78,7 @@ for entry in string.gmatch(past[6] or '', '[^\30]+') do
     if ms > now - 600000 then a10 = a10 + 1 end
     if #codes < 20 then codes[#codes + 1] = code end
     if dev ~= '' and not devices[dev] then devices[dev] = true; acct_devices = acct_devices + 1 end
+    if case ~= '' and not cases[case] then cases[case] = true; acct_cases = acct_cases + 1 end
   end
 end
 local update = {'last', now, 'n', (tonumber(past[5]) or 0) + 1, 'r', table.concat(kept, '\30')}
@@ -107,5 +110,5 @@ return {
   table.concat(codes, ','),
   case[1] or '', case[2] or '', case[3] or '', case[4] or '',
   pallet[1] or '', pallet[2] or '', pallet[3] or '',
-  ring[1] or '', ring[2] or ''
+  ring[1] or '', ring[2] or '', acct_cases
 }

@@ -52,6 +52,7 @@ FEATURES: tuple[str, ...] = (
     "acct_age_h",
     "acct_scans_ever",
     "adjacent_codes",  # of the account's last 20 codes, those within a case's length of this one
+    "acct_cases",  # distinct cases the account's caps came from in the last week, this one's too
     "has_location",
     "km_since_last",
     "kmh_since_last",
@@ -248,6 +249,7 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
         (now - first) / 3_600_000 if first is not None else 0.0,
         ever,
         float(_adjacent(recent, f.batch_id, f.serial)),
+        float(raw[27]),
         float(located),
         moved,
         speed,

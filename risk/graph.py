@@ -24,8 +24,11 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra.db import after_commit
+from infra.errors import NotFound
 from infra.redis import get_redis
 from rewards.models import ScanRecord
+from risk import labels
 from risk.features import network, rings_key
 from risk.models import RiskRing
 
@@ -36,6 +39,12 @@ MIN_RING = 4
 NETWORK_HUB = 15  # more accounts than this in one hour: a carrier's NAT or a campus, not a ring
 DEVICE_HUB = 50  # nor does a "device id" shared that widely (a broken client's constant id)
 NETWORK_DAYS = 3
+
+
+class RingNotFound(NotFound):
+    """No ring with that id in this brand."""
+
+    code = "RISK_RING_NOT_FOUND"
 
 
 @dataclass(frozen=True)
@@ -161,4 +170,40 @@ def publish(brand_id: int, rings: list[RiskRing]) -> None:
     pipe.delete(rings_key(brand_id))
     if fields:
         pipe.hset(rings_key(brand_id), mapping=fields)  # type: ignore[arg-type]
+    pipe.execute()
+
+
+def review(
+    session: Session, *, brand_id: int, ring_id: int, confirmed: bool, actor: str, now: datetime
+) -> RiskRing:
+    """A reviewer's verdict on a ring. Confirmed: its members are labelled fraud (training) and
+    blocked from their next scan (rule `ring_confirmed`). Dismissed: labelled honest, and the
+    scan path forgets them. Either takes effect in Redis once the session commits."""
+    ring = session.get(RiskRing, ring_id)
+    if ring is None or ring.brand_id != brand_id:
+        raise RingNotFound(f"no ring {ring_id}", ring_id=ring_id)
+    ring.status = "confirmed" if confirmed else "dismissed"
+    ring.reviewed_by, ring.reviewed_at = actor, now
+    labels.label(
+        session,
+        brand_id=brand_id,
+        openids=ring.accounts,
+        fraud=confirmed,
+        source="ring",
+        actor=actor,
+    )
+    members = [("a:" + a) for a in ring.accounts] + [("d:" + d) for d in ring.devices]
+    after_commit(session, "risk_ring_reviews", (brand_id, members, ring.size, confirmed), _apply)
+    return ring
+
+
+def _apply(reviews: list[tuple[int, list[str], int, bool]]) -> None:
+    pipe = get_redis().pipeline(transaction=False)
+    for brand_id, members, size, confirmed in reviews:
+        if not members:
+            continue
+        if confirmed:
+            pipe.hset(rings_key(brand_id), mapping=dict.fromkeys(members, f"{size}|1"))
+        else:
+            pipe.hdel(rings_key(brand_id), *members)
     pipe.execute()

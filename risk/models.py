@@ -100,4 +100,5 @@ class DiversionAlert(Base):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_at: Mapped[datetime] = mapped_column(UTCDateTime())
     found_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # confirmed | dismissed
+    # open | confirmed | dismissed (staff), cleared (the case no longer qualifies)
+    status: Mapped[str] = mapped_column(String(16), default="open")

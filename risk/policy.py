@@ -16,7 +16,9 @@ class Policy(BaseModel):
 
     lower: float | None = Field(default=0.5, ge=0, le=1, description="Only the cheapest prize.")
     challenge: float | None = Field(default=None, ge=0, le=1, description="Captcha or SMS first.")
-    hold: float | None = Field(default=0.9, ge=0, le=1, description="Award waits for review.")
+    # 0.95, not 0.9: every training run's time-ordered hold-out (training.suggest_hold) put the
+    # threshold that spares 99.8% of honest scans at 0.95 or above (docs/risk.md).
+    hold: float | None = Field(default=0.95, ge=0, le=1, description="Award waits for review.")
     block: float | None = Field(default=0.98, ge=0, le=1, description="No claim at all.")
     rules: bool = Field(default=True, description="Apply the clear-case rules (risk/rules.py).")
 

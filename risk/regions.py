@@ -88,16 +88,22 @@ class Nearest:
 class Divisions:
     def __init__(self, rows: list[Division]) -> None:
         self.by_code = {d.code: d for d in rows}
-        # Only districts (and cities without districts) place points: a province's or a city's
+        # Only the smallest divisions place points (districts; cities without districts; Hong
+        # Kong, Macau and Taiwan, which the table does not divide): a province's or a city's
         # centre would otherwise win near itself.
         with_districts = {d.code[:4] for d in rows if not d.code.endswith("00")}
+        with_cities = {d.code[:2] for d in rows if not d.code.endswith("0000")}
         self._places = [
             d
             for d in rows
-            if not d.code.endswith("0000")
-            and not (d.code.endswith("00") and d.code[:4] in with_districts)
+            if (d.code.endswith("0000") and d.code[:2] not in with_cities)
+            or (
+                not d.code.endswith("0000")
+                and not (d.code.endswith("00") and d.code[:4] in with_districts)
+            )
         ]
         self._nearest = Nearest([(d.latitude, d.longitude) for d in self._places])
+        self._areas: dict[frozenset[str], Nearest] = {}
 
     def locate(self, latitude: float, longitude: float) -> Division | None:
         """The district a point falls in (nearest centre); None if nowhere near China."""
@@ -107,6 +113,20 @@ class Divisions:
         if found is None or found[0] > MAX_KM_FROM_CENTRE:
             return None
         return self._places[found[1]]
+
+    def area(self, codes: frozenset[str]) -> Nearest:
+        """The district centres inside these regions (provinces, cities or districts): how far
+        a point is from a dealer's territory, not only whether its nearest centre is in it."""
+        found = self._areas.get(codes)
+        if found is None:
+            # By code prefix: a province's 2 digits, a city's 4, a district's 6 (Chongqing's
+            # "市辖区" 500100 holds its districts 5001xx, though their city is the province).
+            prefixes = tuple(
+                c[:2] if c.endswith("0000") else c[:4] if c.endswith("00") else c for c in codes
+            )
+            inside = [d for d in self._places if prefixes and d.code.startswith(prefixes)]
+            found = self._areas[codes] = Nearest([(d.latitude, d.longitude) for d in inside])
+        return found
 
     def centre(self, code: str) -> Division | None:
         return self.by_code.get(code)

@@ -25,6 +25,7 @@ from payouts.models import LedgerEntry, Payout, PayoutEvent
 from payouts.owing import Owed, owe
 from payouts.provider import HttpProvider
 from payouts.reconcile import reconcile
+from risk import labels
 from tests.conftest import MCH, BrandCtx, auth
 
 
@@ -531,7 +532,9 @@ def test_staff_release_or_void_held_awards(client: TestClient, make_brand: Any) 
         assert ledger.balance(s, brand.id, "consumer:hank") == 0
         assert ledger.balance(s, brand.id, "consumer:gina") == 300  # owed until paid
         events = s.scalars(select(PayoutEvent.detail).where(PayoutEvent.payout_id == p.id)).all()
+        reviewed = labels.known(s, brand_id=brand.id)
     assert any(d.startswith("released by ") for d in events)
+    assert reviewed == {"gina": False, "hank": True}  # the reviews are risk's training labels
     payouts_listed = client.get("/v1/admin/payouts?state=pending", headers=finance).json()
     assert [x["id"] for x in payouts_listed] == [p.id]
 

@@ -3,14 +3,17 @@ regions, diversion and training, on the real pipeline and a small simulated mark
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sklearn.ensemble import GradientBoostingClassifier
 from sqlalchemy import select, update
 
 import risk
+from brands import service as brands
 from codegen.models import CodeBatch
 from infra.db import session_scope
 from infra.redis import get_redis
@@ -20,10 +23,10 @@ from rewards.models import ScanRecord
 from risk import diversion, graph, regions, registry, training
 from risk.features import FEATURES, INDEX, ScanFacts, observe
 from risk.model import ModelInvalid, from_json, from_sklearn
-from risk.models import RiskModel
+from risk.models import DiversionAlert, RiskModel
 from risk.policy import Policy
 from simulator import play, world
-from tests.conftest import BrandCtx
+from tests.conftest import BrandCtx, auth
 from tests.helpers import code
 from tests.test_consumer_scan import _setup
 
@@ -65,9 +68,14 @@ def test_windows_distinct_counts_and_neighbouring_codes(brand: BrandCtx) -> None
     assert x["adjacent_codes"] == 4  # the four caps before are within a case's length
     assert x["acct_scans_ever"] == 4
     assert x["mins_since_last"] == pytest.approx(1.0)
-    later = _x(b, T0 + timedelta(hours=2), serial=5000)
+    assert x["acct_cases"] == 1
+    later = _x(b, T0 + timedelta(hours=2), serial=5000, case_key="9:2")
     assert (later["acct_scans_10m"], later["acct_scans_1h"], later["acct_scans_24h"]) == (0, 0, 5)
     assert later["adjacent_codes"] == 0
+    assert later["acct_cases"] == 2  # caps of two cases
+    week_on = _x(b, T0 + timedelta(days=8), serial=9000, case_key="9:3")
+    assert (week_on["acct_scans_24h"], week_on["acct_cases"]) == (0, 1)  # the week forgotten
+    assert week_on["acct_scans_ever"] == 6
     for n in range(6):  # an account farm on one phone
         y = _x(b, T0 + timedelta(minutes=10 + n), openid=f"farm-{n}", device_id="phone")
     assert y["dev_accounts"] == 6
@@ -238,6 +246,9 @@ def test_region_lookup_is_offline_and_refuses_points_outside_china() -> None:
     assert pudong is not None
     assert pudong.province == "310000"
     assert pudong.city == "310000"
+    macau = regions.locate(22.19, 113.545)
+    assert macau is not None
+    assert macau.lineage() == ["820000"]  # not divided further: the region itself places points
     assert regions.locate(48.85, 2.35) is None  # Paris
     assert regions.locate(95.0, 0.0) is None
     assert regions.km(23.13, 113.26, 39.9, 116.4) == pytest.approx(1890, rel=0.02)
@@ -275,13 +286,22 @@ def test_training_is_reproducible_and_scored_on_a_later_span(market: play.Played
         from_json(a.model_json, expected_features=FEATURES)
 
 
+def test_the_suggested_hold_is_the_lowest_that_spares_honest_scans() -> None:
+    y = np.array([True] * 10 + [False] * 1000)
+    honest = np.concatenate([np.full(997, 0.1), [0.62, 0.81, 0.93]])
+    scores = np.concatenate([np.linspace(0.5, 1, 10), honest])
+    # 0.2% of 1,000 honest scans is two: three score above 0.6, two above 0.65.
+    assert training.suggest_hold(scores, y) == 0.65
+    assert training.suggest_hold(scores[:10], y[:10]) == 0.3  # nobody honest to spare
+
+
 def test_training_refuses_a_brand_with_nothing_labelled(brand: BrandCtx) -> None:
     with session_scope() as s, pytest.raises(training.NotEnoughData):
         training.train(s, brand_id=brand.id)
 
 
 def test_diverted_cases_are_alerted_with_evidence_and_a_dealer_report(
-    market: play.Played,
+    market: play.Played, client: TestClient
 ) -> None:
     b = market.brand_id
     with session_scope() as s:
@@ -301,6 +321,34 @@ def test_diverted_cases_are_alerted_with_evidence_and_a_dealer_report(
         assert a.expected_regions
         assert all(o["region"] not in a.expected_regions for o in a.observed)
     assert sum(r["cases_alerted"] for r in report) == len(alerts)  # type: ignore[misc]
+    assert any(r["diverting"] for r in report)
+    with session_scope() as s:
+        staff = brands.add_staff(s, brand_id=b, username="ana", role="risk_analyst")
+        headers = auth(brands.issue_token(s, staff=staff))
+    listed = client.get("/v1/admin/risk/diversion/alerts", headers=headers).json()
+    assert sorted(a["case_code"] for a in listed) == sorted(a.case_code for a in alerts)
+    dealers = client.get("/v1/admin/risk/diversion/dealers", headers=headers).json()
+    assert dealers == json.loads(json.dumps(report, default=str))
+    # An alert whose case no longer qualifies is cleared on the next run; the others stay open.
+    quiet = next(iter(seen - alerted))
+    with session_scope() as s:
+        s.execute(
+            update(DiversionAlert)
+            .where(DiversionAlert.id == alerts[0].id)
+            .values(case_serial=first + quiet)
+        )
+    with session_scope() as s:
+        again = diversion.run(s, brand_id=b, now=datetime.now(UTC))
+        statuses = dict(
+            s.execute(
+                select(DiversionAlert.case_serial, DiversionAlert.status).where(
+                    DiversionAlert.brand_id == b
+                )
+            ).all()
+        )
+    assert statuses.pop(first + quiet) == "cleared"
+    assert set(statuses.values()) == {"open"}
+    assert len(again) == len(alerts)  # the moved alert's real case is alerted anew
 
 
 def test_one_traveller_is_not_diversion() -> None:
@@ -314,3 +362,56 @@ def test_one_traveller_is_not_diversion() -> None:
     for i in range(3):
         view.evidence.append(diversion.Evidence("110105", "朝阳", 1.0, "consumer", f"b{i}", at))
     assert view.verdict()[0] is True
+
+
+def test_consumers_just_across_the_border_are_not_diversion(brand: BrandCtx) -> None:
+    """Guangzhou's dealer: Foshan's Nanhai district, 15 km from Guangzhou's centre, is placed in
+    Foshan, but that is GPS and border noise; Beijing, 1,900 km away, is not."""
+    view = diversion.CaseView(1, 1, 1, frozenset({"440100"}))
+    table = regions.divisions()
+    area = table.area(view.loose())
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    for i, (lat, lon) in enumerate([(23.03, 113.14), (23.04, 113.15), (23.02, 113.13)]):
+        place = regions.locate(lat, lon)
+        assert place is not None
+        assert place.city == "440600"  # Foshan
+        near = area.query(lat, lon)
+        assert near is not None
+        assert near[0] < diversion.BORDER_KM
+        view.evidence.append(
+            diversion.Evidence(place.code, place.name, 1.0, "consumer", f"f{i}", at, near[0])
+        )
+    assert view.outside() == []
+    assert view.verdict()[0] is False
+    for i in range(5):
+        near = area.query(39.9, 116.4)
+        assert near is not None
+        view.evidence.append(
+            diversion.Evidence("110105", "朝阳", 1.0, "consumer", f"b{i}", at, near[0])
+        )
+    assert len(view.outside()) == 5  # and five of eight are most
+    assert view.verdict()[0] is True
+
+
+def test_a_dealer_whose_goods_keep_turning_up_elsewhere_is_diverting() -> None:
+    """Most cases leave one or two located scans: one far scan is a tourist for an honest
+    dealer's case, and diversion for a dealer whose cases turn up far away again and again."""
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def case(dealer: int, serial: int, *regions_seen: str) -> diversion.CaseView:
+        view = diversion.CaseView(1, serial, dealer, frozenset({"440100"}))
+        for i, region in enumerate(regions_seen):
+            who = f"{dealer}-{serial}-{i}"
+            view.evidence.append(diversion.Evidence(region, "", 1.0, "consumer", who, at))
+        return view
+
+    honest = [case(d, n, "440106", "440104") for d in (1, 2, 3) for n in range(6)]
+    honest.append(case(1, 99, "110105"))  # a tourist in Beijing
+    diverter = [case(4, n, "110105") for n in range(10)] + [case(4, 99, "440106", "440104")]
+    views = honest + diverter
+    assert diversion.diverting_dealers(views) == {4}
+    shares = diversion.dealer_shares(views)
+    assert shares[1][1] < 0.1 < shares[4][1]
+    diverting = diversion.diverting_dealers(views)
+    alerted = {(v.dealer_id, v.serial) for v in views if v.verdict(v.dealer_id in diverting)[0]}
+    assert alerted == {(4, n) for n in range(10)}  # not the tourist, not the case sold at home
