@@ -88,14 +88,15 @@ def _evaluate(played: Any) -> dict[str, Any]:
             st = by_style.setdefault(style_of.get(o, "?"), [0, 0])
             st[0] += r["action"] in STOPPED
             st[1] += 1
-        alerts = diversion.run(s, brand_id=b, now=datetime.now(UTC))
+        views = diversion.cases(s, brand_id=b)
+        alerts = diversion.run(s, brand_id=b, now=datetime.now(UTC), views=views)
         case_batch = s.scalar(
             select(CodeBatch).where(CodeBatch.brand_id == b, CodeBatch.kind == "case")
         )
         assert case_batch is not None
         first = case_batch.first_serial
         alerted = {a.case_serial - first for a in alerts}
-        evidence = {v.serial - first for v in diversion.cases(s, brand_id=b) if v.evidence}
+        evidence = {v.serial - first for v in views if v.evidence}
         diverted = {p.index for p in played.world.cases if p.diverted}
         seen = diverted & evidence
     return {

@@ -211,8 +211,9 @@ def diversion(
 
     with session_scope() as s:
         b = _brand_id(brand)
-        alerts = div.run(s, brand_id=b, now=datetime.now(UTC))
-        report = div.dealer_report(s, brand_id=b)
+        views = div.cases(s, brand_id=b)  # every located scan of the brand: read it once
+        alerts = div.run(s, brand_id=b, now=datetime.now(UTC), views=views)
+        report = div.dealer_report(s, brand_id=b, views=views)
     if csv:
         import csv as csv_
 

@@ -26,6 +26,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +80,10 @@ class CaseView:
         """The territory consumer scans are judged on: a consumer's position is district-level
         at best, so a dealer authorized for a district is judged on its city (store scans are
         judged on the district itself)."""
+        return self._loose
+
+    @cached_property
+    def _loose(self) -> frozenset[str]:  # asked for every scan and every verdict
         return self.regions | {c[:4] + "00" for c in self.regions if _is_district(c)}
 
     def outside(self) -> list[Evidence]:
@@ -229,7 +234,11 @@ def diverting_dealers(views: list[CaseView]) -> set[int]:
     """Dealers whose goods turn up outside their territory far more often than the usual
     dealer's: the lower quartile of the shares (travellers and border noise), which holds when
     half the dealers divert, as the median would not."""
-    shares = {d: s for d, (w, s) in dealer_shares(views).items() if w >= DEALER_MIN_EVIDENCE}
+    return _diverting(dealer_shares(views))
+
+
+def _diverting(all_shares: dict[int, tuple[float, float]]) -> set[int]:
+    shares = {d: s for d, (w, s) in all_shares.items() if w >= DEALER_MIN_EVIDENCE}
     if not shares:
         return set()
     values = sorted(shares.values())
@@ -239,7 +248,9 @@ def diverting_dealers(views: list[CaseView]) -> set[int]:
     return {d for d, s in shares.items() if s >= max(DEALER_SHARE, DEALER_TIMES * usual)}
 
 
-def run(session: Session, *, brand_id: int, now: datetime) -> list[DiversionAlert]:
+def run(
+    session: Session, *, brand_id: int, now: datetime, views: list[CaseView] | None = None
+) -> list[DiversionAlert]:
     """Score every case; store an alert (or refresh it) for each diverted one. An open alert
     whose case no longer qualifies (its evidence was discounted since, say, as a collector's)
     is marked `cleared`, and reopened if it qualifies again; staff verdicts stay."""
@@ -251,7 +262,7 @@ def run(session: Session, *, brand_id: int, now: datetime) -> list[DiversionAler
         b.id: b for b in session.scalars(select(CodeBatch).where(CodeBatch.brand_id == brand_id))
     }
     alerts = []
-    views = cases(session, brand_id=brand_id)
+    views = cases(session, brand_id=brand_id) if views is None else views
     diverting = diverting_dealers(views)
     for view in views:
         alert, score = view.verdict(view.dealer_id in diverting)
@@ -297,13 +308,15 @@ def run(session: Session, *, brand_id: int, now: datetime) -> list[DiversionAler
     return alerts
 
 
-def dealer_report(session: Session, *, brand_id: int) -> list[dict[str, object]]:
+def dealer_report(
+    session: Session, *, brand_id: int, views: list[CaseView] | None = None
+) -> list[dict[str, object]]:
     """Per dealer: cases shipped, cases with evidence, cases alerted, the share of its evidence
     found outside its territory (its diversion score) and whether that marks it as diverting,
     where they went."""
-    views = cases(session, brand_id=brand_id)
+    views = cases(session, brand_id=brand_id) if views is None else views
     shares = dealer_shares(views)
-    diverting = diverting_dealers(views)
+    diverting = _diverting(shares)
     alerts = list(
         session.scalars(
             select(DiversionAlert).where(
