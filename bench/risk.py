@@ -17,6 +17,7 @@ Writes bench/out/risk.json.
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import os
 import tempfile
@@ -28,6 +29,7 @@ from typing import Any
 
 _TEN = "11,12,13,14,15,16,17,18,19,20"  # ten markets: four or six were too few (docs/risk.md)
 TRAIN = [int(s) for s in os.environ.get("BENCH_RISK_TRAIN", _TEN).split(",")]
+MODEL = os.environ.get("BENCH_RISK_MODEL", "")  # a model file to test instead of training
 TEST = [int(s) for s in os.environ.get("BENCH_RISK_TEST", "101,102,103").split(",")]
 CASES = int(os.environ.get("BENCH_RISK_CASES", "800"))
 STOPPED = ("hold", "block")
@@ -84,6 +86,7 @@ def _evaluate(played: Any) -> dict[str, Any]:
         for e in played.traffic.events:
             if e["type"] == "consumer" and e["fraud"]:
                 style_of[e["openid"]] = e["style"]
+        _write_scans(played.world.seed, counted, style_of)
         for o, r in fraud:
             st = by_style.setdefault(style_of.get(o, "?"), [0, 0])
             st[0] += r["action"] in STOPPED
@@ -119,6 +122,19 @@ def _evaluate(played: Any) -> dict[str, Any]:
     }
 
 
+def _write_scans(seed: int, counted: list[Any], style_of: dict[str, str]) -> None:
+    from risk.features import FEATURES
+
+    Path("bench/out").mkdir(parents=True, exist_ok=True)
+    with open(f"bench/out/risk-scans-{seed}.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["openid", "truth", "action", "score", "reasons", *FEATURES])
+        for openid, r in counted:
+            truth = style_of.get(openid, "honest")
+            reasons = " ".join(r["reasons"])
+            out.writerow([openid, truth, r["action"], r["score"], reasons, *r["x"]])
+
+
 def _latency(model_json: str, played: list[Any]) -> dict[str, float]:
     from sqlalchemy import select
 
@@ -151,6 +167,23 @@ def _latency(model_json: str, played: list[Any]) -> dict[str, float]:
     }
 
 
+def _train() -> tuple[str, dict[str, Any]]:
+    from infra.db import session_scope
+    from risk import training
+    from simulator import play, world
+
+    trained = []
+    for seed in TRAIN:
+        p = play.play(world.build(seed, cases=CASES), progress=_progress(f"train world {seed}"))
+        trained.append(p.brand_id)
+        print()
+    with session_scope() as s:
+        row = training.train_many(s, brand_ids=trained, target=trained[0], seed=0)
+        model_json, metrics = row.model_json, row.metrics
+    print("hold-out (last quarter in time of the training worlds):", json.dumps(metrics))
+    return model_json, metrics
+
+
 def main() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="onecode-riskbench-"))
     os.environ.update(
@@ -163,22 +196,17 @@ def main() -> dict[str, Any]:
             "ONECODE_RECORDER_IN_API": "false",
         }
     )
-    from infra.db import session_scope
     from infra.migrate import upgrade
-    from risk import training
     from simulator import play, world
 
     upgrade()
     started = time.perf_counter()
-    trained = []
-    for seed in TRAIN:
-        p = play.play(world.build(seed, cases=CASES), progress=_progress(f"train world {seed}"))
-        trained.append(p.brand_id)
-        print()
-    with session_scope() as s:
-        row = training.train_many(s, brand_ids=trained, target=trained[0], seed=0)
-        model_json, metrics = row.model_json, row.metrics
-    print("hold-out (last quarter in time of the training worlds):", json.dumps(metrics))
+    if MODEL:
+        model_json, metrics = Path(MODEL).read_text(), {"model_file": MODEL}
+    else:
+        model_json, metrics = _train()
+        Path("bench/out").mkdir(parents=True, exist_ok=True)
+        Path("bench/out/risk-model.json").write_text(model_json)
     results, tested = [], []
     for seed in TEST:
         p = play.play(

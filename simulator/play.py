@@ -51,18 +51,21 @@ def install(world: World) -> tuple[int, list[str], list[str]]:
         }
         caps = [codegen.code_at(s, batches["cap"], i) for i in range(world.bottles)]
         cases = [codegen.code_at(s, batches["case"], i) for i in range(len(world.cases))]
-    by_dealer: dict[str, list[int]] = {}
+    # A dealer's PDA syncs once a day: one upload a dealer and day, at the day's last shipment.
+    # (One upload of all a dealer's cases at their latest date put most honest scans before
+    # their case's recorded shipment, which no real log shows.)
+    by_day: dict[str, dict[int, list[int]]] = {}
     for plan in world.cases:
         if plan.shipped_ms is not None:
-            by_dealer.setdefault(plan.dealer, []).append(plan.index)
-    for dealer, indexes in by_dealer.items():
+            day = plan.shipped_ms // DAY_MS
+            by_day.setdefault(plan.dealer, {}).setdefault(day, []).append(plan.index)
+    for dealer, days in by_day.items():
         with session_scope() as s:
             device, _ = logistics.add_device(s, brand_id=brand_id, dealer_code=dealer, name="pda")
             who = logistics.DevicePrincipal(brand_id, device.id, device.dealer_id)
             # Out to one of the dealer's own stores on paper, whatever happens to it after.
             store = _first_store(s, brand_id, device.dealer_id)
-            for k in range(0, len(indexes), 500):
-                chunk = indexes[k : k + 500]
+            for day, chunk in sorted(days.items()):
                 at = _ms(max(world.cases[i].shipped_ms or 0 for i in chunk))
                 moves: list[tuple[Literal["in", "out"], str | None]] = [("in", None)]
                 if store:
@@ -71,7 +74,7 @@ def install(world: World) -> tuple[int, list[str], list[str]]:
                     logistics.upload(
                         s,
                         who=who,
-                        upload_id=f"{direction}-{dealer}-{k}",
+                        upload_id=f"{direction}-{dealer}-{day}",
                         direction=direction,
                         codes=[cases[i] for i in chunk],
                         to_store=to_store,

@@ -21,7 +21,7 @@ from rewards import consumer_scan
 from rewards.consumer_scan import ConsumerScan
 from rewards.models import ScanRecord
 from risk import diversion, graph, regions, registry, training
-from risk.features import FEATURES, INDEX, ScanFacts, observe
+from risk.features import FEATURES, INDEX, UNKNOWN, ScanFacts, observe
 from risk.model import ModelInvalid, from_json, from_sklearn
 from risk.models import DiversionAlert, RiskModel
 from risk.policy import Policy
@@ -271,6 +271,16 @@ def test_the_simulated_market_runs_through_the_real_pipeline(market: play.Played
     decided = [r for r in records if r.risk]
     assert len(decided) > 0.9 * len(records) > 100
     assert all(len(r.risk["x"]) == len(FEATURES) for r in decided)  # type: ignore[index]
+    # PDAs sync daily: an honest bottle is scanned after its case's recorded shipment, or within
+    # the day of it (the upload carries the day's last shipment time), never weeks before.
+    since = [
+        r.risk["x"][INDEX["hours_since_shipped"]]  # type: ignore[index]
+        for r in decided
+        if r.openid in market.traffic.honest_accounts
+    ]
+    known = [h for h in since if h != UNKNOWN]
+    assert len(known) > 0.3 * len(since)
+    assert min(known) > -24
 
 
 def test_training_is_reproducible_and_scored_on_a_later_span(market: play.Played) -> None:
