@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from admin import campaigns, codes, field, payouts, risk
+from admin import campaigns, codes, field, payouts, risk, session
 
 router = APIRouter()
+router.include_router(session.router)
 router.include_router(codes.router)
 router.include_router(campaigns.router)
 router.include_router(field.router)

@@ -26,6 +26,18 @@ def current_principal(
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
+
+def current_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The caller's raw token (to end its own session); authenticated by `PrincipalDep`."""
+    if credentials is None:
+        raise InvalidToken("send Authorization: Bearer <token>")
+    return credentials.credentials
+
+
+TokenDep = Annotated[str, Depends(current_token)]
+
 # Who may do what with codes; brand_admin may do everything.
 CODE_WRITERS = ("code_operator",)
 CODE_READERS = ("code_operator", "campaign_manager", "risk_analyst", "finance")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from infra.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from infra.errors import Conflict, Forbidden, InvalidInput, NotFound, OnecodeError, Unauthorized
 
 
 class BrandNotFound(NotFound):
@@ -37,3 +37,24 @@ class RoleRequired(Forbidden):
     """The caller's role may not do this (details name the roles that may)."""
 
     code = "ROLE_REQUIRED"
+
+
+class InvalidCredentials(Unauthorized):
+    """The brand, user name and password do not match a staff member who may sign in (which of
+    them is wrong is not said)."""
+
+    code = "INVALID_CREDENTIALS"
+
+
+class LoginLocked(OnecodeError):
+    """Too many failed sign-ins for this user lately; try again after `Retry-After` seconds."""
+
+    code = "LOGIN_LOCKED"
+    status = 429
+
+
+class WeakPassword(InvalidInput):
+    """The new password is too short, too long, contains the user name or repeats a few
+    characters; details say which."""
+
+    code = "WEAK_PASSWORD"

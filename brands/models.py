@@ -101,6 +101,8 @@ class Staff(Base):
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(32))
+    # Argon2id, encoded with its parameters (brands/passwords.py); None: API tokens only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiToken(Base):

@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         description="Where the provider posts a bill's final state (this API's "
         "/v1/payouts/notify); unset: the workers poll for it.",
     )
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a staff sign-in lasts."
+    )
+    login_max_failures: int = Field(
+        default=10, ge=1, description="Failed sign-ins of one user before it is locked out."
+    )
+    login_lock_minutes: int = Field(
+        default=15, ge=1, description="How long failures count, and a lock-out lasts."
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

@@ -87,7 +87,10 @@ def _error(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnecodeError)
     async def _domain(_: Request, exc: OnecodeError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        response = _error(exc.status, exc.code, exc.message, exc.details)
+        if "retry_after" in exc.details:  # seconds, for errors that pass with time
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

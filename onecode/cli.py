@@ -150,6 +150,36 @@ def brand_token(
         out.print(brands.issue_token(s, staff=staff, name="cli", ttl=timedelta(days=days)))
 
 
+@brand_app.command("password")
+def brand_password(
+    brand: BrandOpt,
+    user: Annotated[str, typer.Option(help="Staff username.")],
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the password from standard input (scripts).")
+    ] = False,
+) -> None:
+    """Set a staff member's console password (asked twice, not echoed)."""
+    import sys
+
+    from sqlalchemy import select
+
+    from brands import login
+    from brands.models import Staff
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        staff = s.scalar(select(Staff).where(Staff.brand_id == b.id, Staff.username == user))
+        if staff is None:
+            raise typer.BadParameter(f"brand {brand} has no staff member {user!r}")
+        login.set_password(s, staff, password)
+        out.print(f"{user} of {brand} may now sign in to the console")
+
+
 # --- codes ---------------------------------------------------------------------------------
 
 
