@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from admin import campaigns, codes, field, payouts, risk, session
+from admin import audit, campaigns, codes, field, payouts, risk, session
 
 router = APIRouter()
 router.include_router(session.router)
@@ -11,5 +11,6 @@ router.include_router(campaigns.router)
 router.include_router(field.router)
 router.include_router(payouts.router)
 router.include_router(risk.router)
+router.include_router(audit.router)
 
 __all__ = ["router"]

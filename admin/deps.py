@@ -1,13 +1,14 @@
-"""Who is calling: a bearer token resolved to a brand-scoped principal."""
+"""Who is calling: a bearer token resolved to a brand-scoped principal; and, for a request that
+may change something, the audit log's entry (brands/audit.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from brands import service as brands
+from brands import audit, service as brands
 from brands.errors import InvalidToken
 from brands.service import Principal
 from infra.web import SessionDep
@@ -16,12 +17,19 @@ _bearer = HTTPBearer(auto_error=False, description="A staff API token: `onecode 
 
 
 def current_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise InvalidToken("send Authorization: Bearer <token>")
-    return brands.authenticate(session, credentials.credentials)
+    who = brands.authenticate(session, credentials.credentials)
+    if request.method not in audit.SAFE_METHODS:
+        # Here, where every admin endpoint passes, so that none can forget it.
+        route = getattr(request.scope.get("route"), "path", None) or request.url.path
+        target = {**request.path_params, **request.query_params}
+        audit.record(session, who, action=f"{request.method} {route}", target=target)
+    return who
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

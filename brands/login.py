@@ -14,10 +14,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from brands import passwords
+from brands import audit, passwords
 from brands.errors import InvalidCredentials, LoginLocked
 from brands.models import ApiToken, Brand, Staff
-from brands.service import hash_token, issue_token
+from brands.service import Principal, hash_token, issue_token
 from infra.db import utcnow
 from infra.redis import brand_key, get_redis
 from infra.settings import get_settings
@@ -75,6 +75,8 @@ def sign_in(session: Session, *, brand: str, username: str, password: str) -> Si
         select(ApiToken.expires_at).where(ApiToken.token_hash == hash_token(token))
     )
     assert expires_at is not None  # issue_token was given a ttl
+    who = Principal(b.id, staff.id, staff.username, staff.role)
+    audit.record(session, who, action="sign in", target={})
     log.info("signed_in", brand_id=b.id, staff_id=staff.id)
     return SignedIn(token, expires_at, staff, b)
 

@@ -84,6 +84,8 @@ def test_sign_in_gives_a_session_that_works_expires_and_ends(
     assert client.delete("/v1/admin/session", headers=auth(again["token"])).status_code == 204
     r = client.get("/v1/admin/batches", headers=auth(again["token"]))
     assert (r.status_code, r.json()["error"]["code"]) == (401, "INVALID_TOKEN")
+    log = client.get("/v1/admin/audit", headers=auth(brand.admin_token)).json()
+    assert [e["action"] for e in log] == ["DELETE /v1/admin/session", "sign in", "sign in"]
 
 
 def test_every_wrong_part_gets_the_same_answer(

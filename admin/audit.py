@@ -1,0 +1,41 @@
+"""Admin API for the audit log: who changed what, newest first. Brand admins only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from admin.deps import PrincipalDep
+from brands import audit
+from brands.errors import InvalidToken, RoleRequired
+from infra.web import SessionDep, error_responses
+
+router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
+
+
+class AuditEntryOut(BaseModel):
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: dict[str, Any]
+
+
+@router.get("", responses=error_responses(InvalidToken, RoleRequired))
+def audit_log(
+    who: PrincipalDep,
+    session: SessionDep,
+    actor: str | None = None,
+    since: datetime | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[AuditEntryOut]:
+    """Changes made through the admin API (every request but GET), newest first."""
+    who.require()  # brand admins only
+    rows = audit.entries(session, brand_id=who.brand_id, actor=actor, since=since, limit=limit)
+    return [
+        AuditEntryOut(at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target)
+        for r in rows
+    ]
