@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from admin.deps import PrincipalDep
+from admin.deps import roles
+from brands.service import Principal
 from infra.web import ErrorResponse, SessionDep
 from rewards import campaigns
 from rewards.campaigns import CampaignSpec
@@ -34,16 +35,18 @@ class ChangeOut(BaseModel):
 
 
 @router.post("", status_code=201)
-def create_campaign(body: CampaignSpec, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def create_campaign(
+    body: CampaignSpec, session: SessionDep, who: Annotated[Principal, roles(*EDITORS)]
+) -> dict[str, Any]:
     """Create a campaign. It runs once `status` is `active` and the time is inside its window."""
-    who.require(*EDITORS)
     c = campaigns.create_campaign(session, brand_id=who.brand_id, spec=body, actor=who.username)
     return campaigns.describe(session, c)
 
 
 @router.get("")
-def list_campaigns(session: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
-    who.require(*READERS)
+def list_campaigns(
+    session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> list[dict[str, Any]]:
     return [
         campaigns.describe(session, c)
         for c in campaigns.list_campaigns(session, brand_id=who.brand_id)
@@ -51,8 +54,9 @@ def list_campaigns(session: SessionDep, who: PrincipalDep) -> list[dict[str, Any
 
 
 @router.get("/{slug}")
-def get_campaign(slug: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
-    who.require(*READERS)
+def get_campaign(
+    slug: str, session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> dict[str, Any]:
     return campaigns.describe(
         session, campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
     )
@@ -60,10 +64,9 @@ def get_campaign(slug: str, session: SessionDep, who: PrincipalDep) -> dict[str,
 
 @router.put("/{slug}")
 def update_campaign(
-    slug: str, body: CampaignSpec, session: SessionDep, who: PrincipalDep
+    slug: str, body: CampaignSpec, session: SessionDep, who: Annotated[Principal, roles(*EDITORS)]
 ) -> dict[str, Any]:
     """Replace the campaign's settings; the next scan uses them, and the change is audited."""
-    who.require(*EDITORS)
     c = campaigns.update_campaign(
         session, brand_id=who.brand_id, slug=slug, spec=body, actor=who.username
     )
@@ -71,9 +74,10 @@ def update_campaign(
 
 
 @router.get("/{slug}/changes")
-def campaign_changes(slug: str, session: SessionDep, who: PrincipalDep) -> list[ChangeOut]:
+def campaign_changes(
+    slug: str, session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> list[ChangeOut]:
     """Who changed what, when."""
-    who.require(*READERS)
     return [
         ChangeOut(actor=c.actor, at=c.at, before=c.before, after=c.after)
         for c in campaigns.changes(session, brand_id=who.brand_id, slug=slug)

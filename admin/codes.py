@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import FileResponse, Response
 
 import codegen
-from admin.deps import CODE_READERS, CODE_WRITERS, PrincipalDep
+from admin.deps import CODE_READERS, CODE_WRITERS, roles
 from admin.schemas import (
     ActivationIn,
     BatchIn,
@@ -30,6 +30,7 @@ from admin.schemas import (
     VoidIn,
 )
 from brands.models import Brand
+from brands.service import Principal
 from codegen import qr
 from codegen.models import PrintExport
 from infra.db import session_scope
@@ -56,9 +57,10 @@ def _range_out(r: codegen.RangeResult) -> RangeOut:
 
 
 @router.post("/batches", status_code=201)
-def issue_batch(body: BatchIn, session: SessionDep, who: PrincipalDep) -> BatchOut:
+def issue_batch(
+    body: BatchIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> BatchOut:
     """Issue a batch of codes: one row, whatever the count. Print files are a separate step."""
-    who.require(*CODE_WRITERS)
     batch = codegen.issue_batch(
         session,
         brand_id=who.brand_id,
@@ -71,16 +73,18 @@ def issue_batch(body: BatchIn, session: SessionDep, who: PrincipalDep) -> BatchO
 
 
 @router.get("/batches")
-def list_batches(session: SessionDep, who: PrincipalDep) -> list[BatchOut]:
-    who.require(*CODE_READERS)
+def list_batches(
+    session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
+) -> list[BatchOut]:
     return [
         BatchOut.model_validate(b) for b in codegen.list_batches(session, brand_id=who.brand_id)
     ]
 
 
 @router.get("/batches/{batch_id}")
-def get_batch(batch_id: int, session: SessionDep, who: PrincipalDep) -> BatchOut:
-    who.require(*CODE_READERS)
+def get_batch(
+    batch_id: int, session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
+) -> BatchOut:
     return BatchOut.model_validate(
         codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id)
     )
@@ -90,12 +94,11 @@ def get_batch(batch_id: int, session: SessionDep, who: PrincipalDep) -> BatchOut
 def list_codes(
     batch_id: int,
     session: SessionDep,
-    who: PrincipalDep,
+    who: Annotated[Principal, roles(*CODE_WRITERS)],
     start: Annotated[int, Query(ge=0)] = 0,
     count: Annotated[int, Query(gt=0, le=MAX_LIST)] = 100,
 ) -> list[CodeOut]:
     """A window of a batch's codes, for samples and checks (print files are for volume)."""
-    who.require(*CODE_WRITERS)
     batch = codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id)
     base = session.get_one(Brand, who.brand_id).scan_base_url
     count = max(1, min(count, batch.count - start))  # a start past the end is refused below
@@ -114,14 +117,13 @@ def list_codes(
 def label_sheet(
     batch_id: int,
     session: SessionDep,
-    who: PrincipalDep,
+    who: Annotated[Principal, roles(*CODE_WRITERS)],
     start: Annotated[int, Query(ge=0)] = 0,
     count: Annotated[int, Query(gt=0, le=MAX_LABELS)] = 24,
     columns: Annotated[int, Query(gt=0, le=20)] = 4,
     format: Annotated[Literal["png", "pdf"], Query()] = "png",
 ) -> Response:
     """A sheet of labels (QR with the code under it) for sample printing."""
-    who.require(*CODE_WRITERS)
     batch = codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id)
     base = session.get_one(Brand, who.brand_id).scan_base_url
     codes = [codegen.code_at(session, batch, i) for i in range(start, start + count)]
@@ -132,9 +134,10 @@ def label_sheet(
 
 
 @router.get("/codes/{code}")
-def lookup_code(code: str, session: SessionDep, who: PrincipalDep) -> CodeInfoOut:
+def lookup_code(
+    code: str, session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
+) -> CodeInfoOut:
     """A code's state, product binding, parent chain and children."""
-    who.require(*CODE_READERS)
     info = codegen.lookup(session, brand_id=who.brand_id, text=code)
     return CodeInfoOut.model_validate(dataclasses.asdict(info))
 
@@ -142,17 +145,19 @@ def lookup_code(code: str, session: SessionDep, who: PrincipalDep) -> CodeInfoOu
 @router.get(
     "/codes/{code}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}}
 )
-def code_qr(code: str, session: SessionDep, who: PrincipalDep) -> Response:
-    who.require(*CODE_WRITERS)
+def code_qr(
+    code: str, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> Response:
     sealed, _ = codegen.resolve(session, brand_id=who.brand_id, text=code)
     base = session.get_one(Brand, who.brand_id).scan_base_url
     return Response(qr.qr_png(f"{base}/C/{sealed.code}"), media_type="image/png")
 
 
 @router.post("/activations")
-def activate(body: ActivationIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
+def activate(
+    body: ActivationIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> RangeOut:
     """Bind blank codes to a product, lot, date, factory and campaign (空码赋值)."""
-    who.require(*CODE_WRITERS)
     batch_id, start, count = body.selected(session, who.brand_id)
     binding = body.binding()
     return _range_out(
@@ -170,10 +175,9 @@ def activate(body: ActivationIn, session: SessionDep, who: PrincipalDep) -> Rang
 
 @router.post("/activations/by-parent")
 def activate_by_parent(
-    body: ParentActivationIn, session: SessionDep, who: PrincipalDep
+    body: ParentActivationIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
 ) -> list[RangeOut]:
     """Activate a case or pallet and everything packed in it, all or nothing."""
-    who.require(*CODE_WRITERS)
     binding = body.binding()
     results = codegen.activate_by_parent(
         session,
@@ -186,9 +190,10 @@ def activate_by_parent(
 
 
 @router.post("/voids")
-def void(body: VoidIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
+def void(
+    body: VoidIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> RangeOut:
     """Take codes out of use (recall, damaged roll); they scan as voided."""
-    who.require(*CODE_WRITERS)
     batch_id, start, count = body.selected(session, who.brand_id)
     return _range_out(
         codegen.void_range(
@@ -204,9 +209,10 @@ def void(body: VoidIn, session: SessionDep, who: PrincipalDep) -> RangeOut:
 
 
 @router.post("/packing/ranges", status_code=201)
-def pack_range(body: PackRangeIn, session: SessionDep, who: PrincipalDep) -> PackRangeOut:
+def pack_range(
+    body: PackRangeIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> PackRangeOut:
     """In-order packing from the line, e.g. bottles 0..11999 into cases 0..999, 12 each."""
-    who.require(*CODE_WRITERS)
     row = codegen.pack_in_order(
         session,
         brand_id=who.brand_id,
@@ -221,9 +227,10 @@ def pack_range(body: PackRangeIn, session: SessionDep, who: PrincipalDep) -> Pac
 
 
 @router.post("/packing/links")
-def pack_links(body: PackLinksIn, session: SessionDep, who: PrincipalDep) -> CountOut:
+def pack_links(
+    body: PackLinksIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> CountOut:
     """Out-of-order packing or repacking: put these children into this parent."""
-    who.require(*CODE_WRITERS)
     return CountOut(
         count=codegen.pack_links(
             session,
@@ -236,8 +243,9 @@ def pack_links(body: PackLinksIn, session: SessionDep, who: PrincipalDep) -> Cou
 
 
 @router.post("/packing/unpack")
-def unpack(body: UnpackIn, session: SessionDep, who: PrincipalDep) -> CountOut:
-    who.require(*CODE_WRITERS)
+def unpack(
+    body: UnpackIn, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> CountOut:
     return CountOut(
         count=codegen.unpack(
             session, brand_id=who.brand_id, child_codes=body.child_codes, actor=who.username
@@ -246,9 +254,8 @@ def unpack(body: UnpackIn, session: SessionDep, who: PrincipalDep) -> CountOut:
 
 
 @router.post("/keys/rotate", status_code=201)
-def rotate_key(session: SessionDep, who: PrincipalDep) -> KeyOut:
-    """New batches are sealed with a new key; every older code stays valid."""
-    who.require()
+def rotate_key(session: SessionDep, who: Annotated[Principal, roles()]) -> KeyOut:
+    """New batches are sealed with a new key; every older code stays valid. Brand admins only."""
     return KeyOut(key_id=codegen.rotate_key(session, brand_id=who.brand_id).key_id)
 
 
@@ -293,13 +300,16 @@ def _run_export(brand_id: int, export_id: str, password: str) -> None:
 
 @router.post("/batches/{batch_id}/exports", status_code=202)
 def create_export(
-    batch_id: int, body: ExportIn, tasks: BackgroundTasks, session: SessionDep, who: PrincipalDep
+    batch_id: int,
+    body: ExportIn,
+    tasks: BackgroundTasks,
+    session: SessionDep,
+    who: Annotated[Principal, roles(*CODE_WRITERS)],
 ) -> ExportCreated:
     """Start writing encrypted print files. The password is in this response only.
 
     Poll `GET /v1/admin/exports/{id}` for progress; download each file when it is `done`.
     """
-    who.require(*CODE_WRITERS)
     export, password = codegen.create_export(
         session,
         brand_id=who.brand_id,
@@ -316,8 +326,9 @@ def create_export(
 
 
 @router.get("/exports/{export_id}")
-def get_export(export_id: str, session: SessionDep, who: PrincipalDep) -> ExportOut:
-    who.require(*CODE_WRITERS)
+def get_export(
+    export_id: str, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> ExportOut:
     export = codegen.get_export(session, brand_id=who.brand_id, export_id=export_id)
     total = codegen.get_batch(session, brand_id=who.brand_id, batch_id=export.batch_id).count
     return _export_out(export, total)
@@ -329,10 +340,13 @@ def get_export(export_id: str, session: SessionDep, who: PrincipalDep) -> Export
     responses={200: {"content": {"application/zip": {}, "application/json": {}}}},
 )
 def download(
-    export_id: str, file_name: str, request: Request, session: SessionDep, who: PrincipalDep
+    export_id: str,
+    file_name: str,
+    request: Request,
+    session: SessionDep,
+    who: Annotated[Principal, roles(*CODE_WRITERS)],
 ) -> FileResponse:
     """Download one print file (limited count, each download logged) or the manifest."""
-    who.require(*CODE_WRITERS)
     path = codegen.open_download(
         session,
         brand_id=who.brand_id,

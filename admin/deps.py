@@ -3,7 +3,7 @@ may change something, the audit log's entry (brands/audit.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,6 +33,19 @@ def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def roles(*allowed: str) -> Any:
+    """The caller, as a dependency, if their role is one of `allowed` (brand admins always
+    are): `who: Annotated[Principal, roles("finance")]`. Checked with the token, before the body
+    is validated or anything is read, and declared on the route where the route table shows it
+    (tests/test_admin_routes.py holds every route's roles to docs/roles.md)."""
+
+    def allowed_role(who: PrincipalDep) -> Principal:
+        who.require(*allowed)
+        return who
+
+    return Depends(allowed_role)
 
 
 def current_token(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from admin.deps import PrincipalDep
+from admin.deps import roles
 from brands import field
+from brands.service import Principal
 from infra.web import ErrorResponse, SessionDep
 from logistics import service as logistics
 
@@ -42,9 +43,8 @@ class FieldAccountOut(BaseModel):
 
 @router.post("/field-accounts", status_code=201)
 def create_field_account(
-    body: FieldAccountIn, session: SessionDep, who: PrincipalDep
+    body: FieldAccountIn, session: SessionDep, who: Annotated[Principal, roles("campaign_manager")]
 ) -> FieldAccountOut:
-    who.require("campaign_manager")
     b = who.brand_id
     store_id = (
         field.store_id_by_code(session, brand_id=b, code=body.store_code)
@@ -78,9 +78,10 @@ class InviteOut(BaseModel):
 
 
 @router.post("/invites", status_code=201)
-def create_invite(body: InviteIn, session: SessionDep, who: PrincipalDep) -> InviteOut:
+def create_invite(
+    body: InviteIn, session: SessionDep, who: Annotated[Principal, roles("campaign_manager")]
+) -> InviteOut:
     """An invite code for stores to sign up under a salesperson or a dealer."""
-    who.require("campaign_manager")
     invite = field.create_invite(
         session,
         brand_id=who.brand_id,
@@ -101,9 +102,12 @@ class PdaDeviceOut(BaseModel):
 
 
 @router.post("/pda-devices", status_code=201)
-def create_pda_device(body: PdaDeviceIn, session: SessionDep, who: PrincipalDep) -> PdaDeviceOut:
+def create_pda_device(
+    body: PdaDeviceIn,
+    session: SessionDep,
+    who: Annotated[Principal, roles()],  # brand admins only
+) -> PdaDeviceOut:
     """A dealer's PDA scanner and its credential (revocable)."""
-    who.require()
     device, token = logistics.add_device(
         session, brand_id=who.brand_id, dealer_code=body.dealer_code, name=body.name
     )
@@ -119,9 +123,14 @@ class CustodyOut(BaseModel):
 
 
 @router.get("/codes/{code}/custody")
-def code_custody(code: str, session: SessionDep, who: PrincipalDep) -> CustodyOut | None:
+def code_custody(
+    code: str,
+    session: SessionDep,
+    who: Annotated[
+        Principal, roles("risk_analyst", "campaign_manager", "finance", "code_operator")
+    ],
+) -> CustodyOut | None:
     """Who holds this code now (through the case or pallet it is packed in), and where its
     dealer may sell it; null if it was never shipped."""
-    who.require("risk_analyst", "campaign_manager", "finance", "code_operator")
     found = logistics.custody(session, brand_id=who.brand_id, code=code)
     return CustodyOut(**asdict(found)) if found else None

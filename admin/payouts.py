@@ -11,8 +11,9 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from admin.deps import PrincipalDep
+from admin.deps import roles
 from brands.errors import InvalidToken, RoleRequired
+from brands.service import Principal
 from infra.web import SessionDep, error_responses
 from payouts import holds, jobs, service, statements
 from payouts.holds import AwardNotFound, AwardNotHeld
@@ -54,9 +55,10 @@ _REVIEW_ERRORS = error_responses(InvalidToken, RoleRequired, AwardNotFound, Awar
 
 
 @router.get("/held-awards", responses=error_responses(InvalidToken, RoleRequired))
-def held_awards(session: SessionDep, who: PrincipalDep) -> list[HeldAwardOut]:
+def held_awards(
+    session: SessionDep, who: Annotated[Principal, roles(*REVIEWERS)]
+) -> list[HeldAwardOut]:
     """Awards risk held for review that no one has released or voided yet, oldest first."""
-    who.require(*REVIEWERS)
     return [
         HeldAwardOut(
             award_id=str(e.award_id),
@@ -71,11 +73,12 @@ def held_awards(session: SessionDep, who: PrincipalDep) -> list[HeldAwardOut]:
 
 
 @router.post("/held-awards/{award_id}/release", responses=_REVIEW_ERRORS)
-def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict[str, str | None]:
+def release_award(
+    award_id: str, session: SessionDep, who: Annotated[Principal, roles(*REVIEWERS)]
+) -> dict[str, str | None]:
     """Pay a held award: its payout is created and queued for the workers. `payout_id` is null
     when the award is under its campaign's payout minimum and waits for the consumer's next
     small prizes to go out with them. The consumer is labelled honest for risk training."""
-    who.require(*REVIEWERS)
     account = holds.held_account(session, brand_id=who.brand_id, award_id=award_id)
     labels.reviewed(
         session, brand_id=who.brand_id, account=account, fraud=False, actor=who.username
@@ -91,10 +94,11 @@ def release_award(award_id: str, session: SessionDep, who: PrincipalDep) -> dict
 
 
 @router.post("/held-awards/{award_id}/void", status_code=204, responses=_REVIEW_ERRORS)
-def void_award(award_id: str, body: VoidIn, session: SessionDep, who: PrincipalDep) -> None:
+def void_award(
+    award_id: str, body: VoidIn, session: SessionDep, who: Annotated[Principal, roles(*REVIEWERS)]
+) -> None:
     """Cancel a held award; the ledger records who and why. The consumer is labelled fraud for
     risk training."""
-    who.require(*REVIEWERS)
     account = holds.held_account(session, brand_id=who.brand_id, award_id=award_id)
     labels.reviewed(session, brand_id=who.brand_id, account=account, fraud=True, actor=who.username)
     holds.void(
@@ -117,12 +121,11 @@ PayoutState = Literal[
 @router.get("/payouts", responses=error_responses(InvalidToken, RoleRequired))
 def list_payouts(
     session: SessionDep,
-    who: PrincipalDep,
+    who: Annotated[Principal, roles(*READERS)],
     state: PayoutState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutOut]:
     """The latest payouts, newest first; `state=failed` lists those that need a person."""
-    who.require(*READERS)
     query = select(Payout).where(Payout.brand_id == who.brand_id)
     if state:
         query = query.where(Payout.state == state)
@@ -149,10 +152,11 @@ def _payout_out(p: Payout) -> PayoutOut:
         InvalidToken, RoleRequired, service.PayoutNotFound, service.PayoutNotFailed
     ),
 )
-def retry_payout(payout_id: str, session: SessionDep, who: PrincipalDep) -> PayoutOut:
+def retry_payout(
+    payout_id: str, session: SessionDep, who: Annotated[Principal, roles("finance")]
+) -> PayoutOut:
     """Send a failed payout again (finance): with a new bill number after the provider failed
     its bill, with the same one after a refusal or no answer. Its trace says who."""
-    who.require("finance")
     p = service.retry(session, brand_id=who.brand_id, payout_id=payout_id, actor=who.username)
     jobs.enqueue_after_commit(session, [p.id])
     return _payout_out(p)
@@ -163,9 +167,10 @@ def retry_payout(payout_id: str, session: SessionDep, who: PrincipalDep) -> Payo
     response_class=PlainTextResponse,
     responses=error_responses(InvalidToken, RoleRequired, CampaignNotFound),
 )
-def campaign_statement_csv(slug: str, session: SessionDep, who: PrincipalDep) -> str:
+def campaign_statement_csv(
+    slug: str, session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> str:
     """The campaign's statement by day (UTC) and region, in fen, as CSV."""
-    who.require(*READERS)
     c = campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
     lines = statements.campaign_statement(session, who.brand_id, c.id)
     return statements.to_csv(lines, statements.CampaignLine)
@@ -176,7 +181,7 @@ def campaign_statement_csv(slug: str, session: SessionDep, who: PrincipalDep) ->
     response_class=PlainTextResponse,
     responses=error_responses(InvalidToken, RoleRequired),
 )
-def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
+def stores_statement_csv(session: SessionDep, who: Annotated[Principal, roles(*READERS)]) -> str:
     """What the brand owes each store (voucher subsidies, cash), as CSV."""
     return _accounts_csv(session, who, "store:")
 
@@ -186,13 +191,12 @@ def stores_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
     response_class=PlainTextResponse,
     responses=error_responses(InvalidToken, RoleRequired),
 )
-def dealers_statement_csv(session: SessionDep, who: PrincipalDep) -> str:
+def dealers_statement_csv(session: SessionDep, who: Annotated[Principal, roles(*READERS)]) -> str:
     """What the brand owes each dealer (restock coupons its stores were given, which the dealer
     honours and the brand reimburses), as CSV."""
     return _accounts_csv(session, who, "dealer:")
 
 
-def _accounts_csv(session: SessionDep, who: PrincipalDep, prefix: str) -> str:
-    who.require(*READERS)
+def _accounts_csv(session: SessionDep, who: Principal, prefix: str) -> str:
     lines = statements.account_statement(session, who.brand_id, prefix=prefix)
     return statements.to_csv(lines, statements.AccountLine)

@@ -4,14 +4,15 @@ and the per-dealer report. Risk analysts act; finance and campaign managers read
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from admin.deps import PrincipalDep
+from admin.deps import roles
 from brands.errors import InvalidToken, RoleRequired
+from brands.service import Principal
 from infra.web import SessionDep, error_responses
 from risk import diversion, graph, registry
 from risk.graph import RingNotFound
@@ -81,37 +82,35 @@ def _model(m: RiskModel) -> ModelOut:
 
 
 @router.get("/models", responses=error_responses(*_AUTH))
-def list_models(session: SessionDep, who: PrincipalDep) -> list[ModelOut]:
+def list_models(session: SessionDep, who: Annotated[Principal, roles(*READERS)]) -> list[ModelOut]:
     """The brand's model versions, oldest first, with their hold-out metrics."""
-    who.require(*READERS)
     return [_model(m) for m in registry.listing(session, brand_id=who.brand_id)]
 
 
 @router.post("/models/{version}/promote", responses=error_responses(*_AUTH, ModelNotFound))
-def promote_model(version: int, session: SessionDep, who: PrincipalDep) -> ModelOut:
+def promote_model(
+    version: int, session: SessionDep, who: Annotated[Principal, roles(*ANALYSTS)]
+) -> ModelOut:
     """Serve this version from every API process's next scan."""
-    who.require(*ANALYSTS)
     row = registry.promote(session, brand_id=who.brand_id, version=version, actor=who.username)
     return _model(row)
 
 
 @router.post("/models/rollback", responses=error_responses(*_AUTH, NothingToRollBack))
-def rollback_model(session: SessionDep, who: PrincipalDep) -> ModelOut:
+def rollback_model(session: SessionDep, who: Annotated[Principal, roles(*ANALYSTS)]) -> ModelOut:
     """Serve again the version that was active before the current one."""
-    who.require(*ANALYSTS)
     return _model(registry.rollback(session, brand_id=who.brand_id, actor=who.username))
 
 
 @router.get("/rings", responses=error_responses(*_AUTH))
 def list_rings(
     session: SessionDep,
-    who: PrincipalDep,
+    who: Annotated[Principal, roles(*READERS)],
     status: Literal["open", "confirmed", "dismissed"] | None = Query(
         None, description="Only rings in this state."
     ),
 ) -> list[RingOut]:
     """Rings the graph job found, largest first."""
-    who.require(*READERS)
     query = select(RiskRing).where(RiskRing.brand_id == who.brand_id)
     if status is not None:
         query = query.where(RiskRing.status == status)
@@ -121,10 +120,12 @@ def list_rings(
 
 @router.post("/rings/{ring_id}/review", responses=error_responses(*_AUTH, RingNotFound))
 def review_ring(
-    ring_id: int, body: RingReviewIn, session: SessionDep, who: PrincipalDep
+    ring_id: int,
+    body: RingReviewIn,
+    session: SessionDep,
+    who: Annotated[Principal, roles(*ANALYSTS)],
 ) -> RingOut:
     """Confirm or dismiss a ring; the verdict labels its accounts for training."""
-    who.require(*ANALYSTS)
     ring = graph.review(
         session,
         brand_id=who.brand_id,
@@ -139,12 +140,11 @@ def review_ring(
 @router.get("/diversion/alerts", responses=error_responses(*_AUTH))
 def diversion_alerts(
     session: SessionDep,
-    who: PrincipalDep,
+    who: Annotated[Principal, roles(*READERS)],
     dealer_id: int | None = Query(None, description="Only this dealer's cases."),
 ) -> list[AlertOut]:
     """Cases whose bottles were scanned outside their dealer's regions, newest evidence first
     (the workers' `risk` queue refreshes them; `onecode risk diversion` does it now)."""
-    who.require(*READERS)
     query = select(DiversionAlert).where(DiversionAlert.brand_id == who.brand_id)
     if dealer_id is not None:
         query = query.where(DiversionAlert.dealer_id == dealer_id)
@@ -153,8 +153,9 @@ def diversion_alerts(
 
 
 @router.get("/diversion/dealers", responses=error_responses(*_AUTH))
-def diversion_dealers(session: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
+def diversion_dealers(
+    session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> list[dict[str, Any]]:
     """Per dealer: cases shipped, with scans and alerted; the share of its evidence outside its
     regions (its diversion score); whether that marks it as diverting; where its goods went."""
-    who.require(*READERS)
     return diversion.dealer_report(session, brand_id=who.brand_id)

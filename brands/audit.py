@@ -3,7 +3,8 @@
 Written by the admin layer's authentication for every request that may change something
 (anything but GET and HEAD), in the request's own transaction: an action that fails rolls its
 entry back with it, and one that succeeds cannot commit without its entry. A sign-in writes
-its own (brands/login.py). Reads are not logged. Campaigns keep their own before/after history besides (rewards/campaigns.py).
+its own (brands/login.py). Reads are not logged. Campaigns keep their own before/after
+history besides (rewards/campaigns.py).
 """
 
 from __future__ import annotations
