@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate demo serve test lint bench bench-scan bench-payouts bench-risk clean
+.PHONY: install browser migrate demo serve test lint bench bench-scan bench-payouts bench-risk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The console's browser tests drive Debian's chromium, never a browser downloaded at test time.
+# Installed with apt when missing (as root, or with passwordless sudo); otherwise say how.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "The console tests need Debian's chromium: sudo apt-get install chromium" >&2; \
+	    exit 1; fi; \
+	  echo "installing Debian's chromium for the console tests"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null; }
 
 migrate: install
 	$(BIN)/onecode db upgrade
@@ -31,7 +43,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint browser
 	$(BIN)/pytest -q
 
 # Print files, verification and storage (bench/out/results.json), the consumer scan against a

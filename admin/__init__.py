@@ -1,5 +1,7 @@
 """The brand staff's console and its JSON API: codes, campaigns, the field, money and risk."""
 
+from pathlib import Path
+
 from fastapi import APIRouter
 
 from admin import audit, campaigns, codes, field, payouts, risk, session
@@ -13,4 +15,7 @@ router.include_router(payouts.router)
 router.include_router(risk.router)
 router.include_router(audit.router)
 
-__all__ = ["router"]
+# The console's pages (static files over this JSON API), served by onecode/app.py at /console.
+CONSOLE_DIR = Path(__file__).parent / "console"
+
+__all__ = ["CONSOLE_DIR", "router"]

@@ -70,7 +70,8 @@ def test_sign_in_gives_a_session_that_works_expires_and_ends(
     assert who.json() == {"brand_id": brand.id, "username": "admin", "role": "brand_admin"}
     assert client.get("/v1/admin/batches", headers=auth(token)).status_code == 200
     with session_scope() as s:
-        row = s.scalar(select(ApiToken).where(ApiToken.name == "sign-in"))
+        mine = (ApiToken.brand_id == brand.id, ApiToken.name == "sign-in")
+        row = s.scalar(select(ApiToken).where(*mine))
         assert row is not None
         assert row.expires_at is not None
         life = row.expires_at - utcnow()

@@ -1,0 +1,159 @@
+"""The console in a real browser: Debian's headless chromium driven by Playwright, against the
+app served by uvicorn on a free port over the same database and Redis as the other tests.
+
+Set ONECODE_SCREENSHOT_DIR=docs to refresh the screenshots docs/console.md shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+
+from brands import login
+from brands.models import Staff
+from infra.db import session_scope
+from onecode.app import create_app
+from rewards import campaigns
+from rewards.campaigns import CampaignSpec
+from tests.conftest import BrandCtx
+
+PASSWORD = "correct horse battery"
+SHOTS = os.environ.get("ONECODE_SCREENSHOT_DIR")
+
+
+def _chromium() -> str:
+    path = os.environ.get("ONECODE_CHROMIUM") or shutil.which("chromium")
+    if not path:  # a failure, not a skip: `make test` installs it (make browser)
+        pytest.fail("the console tests need Debian's chromium: `make browser` installs it")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        # --no-sandbox: CI runs as root, where chromium's sandbox cannot start.
+        b = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def _password(brand: BrandCtx) -> None:
+    with session_scope() as s:
+        staff = s.scalar(select(Staff).where(Staff.brand_id == brand.id, Staff.username == "admin"))
+        assert staff is not None
+        login.set_password(s, staff, PASSWORD)
+
+
+def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"console-{name}.png"), full_page=True)
+
+
+def _sign_in(page: Page, server: str, brand: BrandCtx, password: str = PASSWORD) -> None:
+    page.goto(server + "/")  # redirected to the console
+    page.get_by_label("Brand").fill(brand.slug)
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_create_tune_and_publish_a_campaign(
+    page: Page, server: str, brand: BrandCtx
+) -> None:
+    _password(brand)
+    _sign_in(page, server, brand, password="not the password")
+    expect(page.get_by_role("alert")).to_contain_text("INVALID_CREDENTIALS")
+    _shot(page, "sign-in")
+    _sign_in(page, server, brand)
+    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.locator("#who")).to_contain_text(f"admin · brand_admin · {brand.slug}")
+
+    form = page.locator("#new-campaign")
+    form.get_by_label("Slug").fill("spring")
+    form.get_by_label("Name").fill("Spring festival")
+    form.get_by_label("Budget (¥)").fill("5000")
+    form.get_by_label("Red packet (¥)").fill("1.88")
+    form.get_by_label("Probability").fill("0.3")
+    form.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#status")).to_have_text("draft")
+
+    page.get_by_label("probability of cash").fill("0.25")
+    page.get_by_role("button", name="Save probabilities").click()
+    expect(page.get_by_text("version 2")).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#status")).to_have_text("active")
+    _shot(page, "campaign")
+
+    with session_scope() as s:  # what the browser did is what the database holds
+        c = campaigns.get_campaign(s, brand_id=brand.id, slug="spring")
+        assert (c.status, c.total_budget_fen) == ("active", 500_000)
+        assert c.prize_table["tiers"][0]["probability"] == 0.25
+        assert c.prize_table["tiers"][0]["amount_fen"] == 188
+
+    page.get_by_role("link", name="Campaigns").click()
+    expect(page.locator("#campaigns tr[data-slug=spring]")).to_contain_text("active")
+    _shot(page, "campaigns")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.locator("#audit")).to_contain_text("PUT /v1/admin/campaigns/{slug}")
+    expect(page.locator("#audit")).to_contain_text("sign in")
+
+
+def test_another_brands_campaign_is_not_found_and_sign_out_ends_the_session(
+    page: Page,
+    server: str,
+    brand: BrandCtx,
+    make_brand,  # type: ignore[no-untyped-def]
+) -> None:
+    other: BrandCtx = make_brand()
+    with session_scope() as s:
+        spec = CampaignSpec(slug="their-secret", name="Theirs", total_budget_fen=1)
+        campaigns.create_campaign(s, brand_id=other.id, spec=spec, actor="them")
+    _password(brand)
+    _sign_in(page, server, brand)
+    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.get_by_text("their-secret")).to_have_count(0)
+    page.goto(server + "/console/#/campaigns/their-secret")
+    expect(page.get_by_role("alert")).to_contain_text("CAMPAIGN_NOT_FOUND")
+
+    token = page.evaluate("sessionStorage.getItem('onecode.token')")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    refused = page.request.get(
+        server + "/v1/admin/campaigns", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status == 401
