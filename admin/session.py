@@ -55,8 +55,9 @@ class PasswordIn(BaseModel):
     responses=error_responses(InvalidCredentials, LoginLocked),
 )
 def sign_in(body: SignInIn, session: SessionDep) -> SessionOut:
-    """Sign in with a password. After `ONECODE_LOGIN_MAX_FAILURES` failures for one user name
-    within `ONECODE_LOGIN_LOCK_MINUTES`, it is locked out for the rest of that time."""
+    """Sign in with a password. After `ONECODE_LOGIN_MAX_FAILURES` failures for one user name,
+    each within `ONECODE_LOGIN_LOCK_MINUTES` of the one before, it is locked out until that
+    many minutes after the last (`Retry-After` says how long)."""
     done = login.sign_in(session, brand=body.brand, username=body.username, password=body.password)
     return SessionOut(
         token=done.token,

@@ -1,8 +1,8 @@
 """Staff sign-in with a password: a session is an ordinary API token with a short life, so the
 console and scripts authenticate the same way (a bearer header; no cookie, so no cross-site
 request can ride on a session). Failures are counted per brand and user name in Redis, and a
-user name with too many is locked out for a while, whether or not it exists, so the lock-out
-does not tell which names do."""
+user name with too many is locked out until `login_lock_minutes` after its last failure,
+whether or not it exists, so the lock-out does not tell which names do."""
 
 from __future__ import annotations
 
@@ -60,8 +60,11 @@ def sign_in(session: Session, *, brand: str, username: str, password: str) -> Si
         raise LoginLocked("too many failed sign-ins; try again later", retry_after=wait)
     hashed = staff.password_hash if staff else None
     if not passwords.verify(hashed, password) or staff is None or hashed is None or b is None:
-        if key is not None and client.incr(key) == 1:
-            client.expire(key, settings.login_lock_minutes * 60)
+        if key is not None:  # counted in one transaction: a count never outlives its expiry
+            pipe = client.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expire(key, settings.login_lock_minutes * 60)
+            pipe.execute()
         log.info("sign_in_failed", brand=brand, username=username)
         raise InvalidCredentials("the brand, user name or password is wrong")
     if key is not None:

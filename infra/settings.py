@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Failed sign-ins of one user before it is locked out."
     )
     login_lock_minutes: int = Field(
-        default=15, ge=1, description="How long failures count, and a lock-out lasts."
+        default=15, ge=1, description="A lock-out lasts this long after the last failure."
     )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
