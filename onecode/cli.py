@@ -785,6 +785,10 @@ def _print_examples(slug: str, host: str, port: int) -> None:
 
     with _session() as s:
         examples = demo_examples.examples(s, slug)
+    out.print(
+        f"\n[bold]Console[/]: http://{host}:{port}/console/ (brand {slug}; the staff's console"
+        " passwords are in the seed report above, shown only when the brand is first seeded)"
+    )
     out.print("\n[bold]Try it[/] (the server must be running):")
     for example in examples:
         out.print(f"# {example.what}", soft_wrap=True, markup=False)

@@ -6,6 +6,7 @@ Everything happens in one transaction: an error anywhere leaves the database as 
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy.orm import Session
 
 import codegen
-from brands import service as brands
+from brands import login, service as brands
 from brands.models import Brand
 from infra.errors import InvalidInput
 from rewards import campaigns
@@ -167,6 +168,7 @@ class SeedReport(BaseModel):
     brand_slug: str
     batches: dict[str, int]
     tokens: dict[str, str]
+    console_passwords: dict[str, str] = {}
     exports: list[dict[str, Any]] = []
 
 
@@ -193,12 +195,15 @@ def apply(session: Session, seed: SeedFile) -> tuple[SeedReport, list[tuple[str,
             latitude=s.lat,
             longitude=s.lon,
         )
-    tokens = {}
+    tokens, passwords = {}, {}
     for st in seed.staff:
         staff = brands.add_staff(
             session, brand_id=bid, username=st.username, role=st.role, display_name=st.display_name
         )
         tokens[st.username] = brands.issue_token(session, staff=staff, name="seed")
+        # A random console password, shown once like the token (change it in the console).
+        passwords[st.username] = secrets.token_urlsafe(12)
+        login.set_password(session, staff, passwords[st.username])
     for c in seed.campaigns:
         campaigns.create_campaign(session, brand_id=bid, spec=c, actor="seed")
     session.flush()
@@ -264,7 +269,13 @@ def apply(session: Session, seed: SeedFile) -> tuple[SeedReport, list[tuple[str,
             actor="seed",
         )
         pending.append((export.id, password))
-    report = SeedReport(brand_id=bid, brand_slug=brand.slug, batches=batches, tokens=tokens)
+    report = SeedReport(
+        brand_id=bid,
+        brand_slug=brand.slug,
+        batches=batches,
+        tokens=tokens,
+        console_passwords=passwords,
+    )
     return report, pending
 
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from brands import login
 from infra.db import session_scope
 from onecode import seed as seeding
 from onecode.cli import app
@@ -37,6 +38,15 @@ def test_demo_seed_builds_a_packed_activated_brand(tmp_path: Path) -> None:
     assert set(report.batches) == {"caps", "bottles", "cases", "pallets"}
     assert len(pending) == 2
     assert set(report.tokens) == {"admin", "plant"}
+    assert set(report.console_passwords) == {"admin", "plant"}
+    with session_scope() as s:  # each staff member can sign in to the console with theirs
+        done = login.sign_in(
+            s,
+            brand=report.brand_slug,
+            username="plant",
+            password=report.console_passwords["plant"],
+        )
+        assert done.staff.role == "code_operator"
     from tests.helpers import code
 
     cap = info(report.brand_id, code(report.brand_id, report.batches["caps"], 5999))
