@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from admin.deps import roles
 from brands.service import Principal
+from infra.db import utcnow
 from infra.web import ErrorResponse, SessionDep
-from rewards import campaigns
+from rewards import campaigns, forecast
 from rewards.campaigns import CampaignSpec
+from rewards.consumer_scan import spent_fen
+from rewards.prizes import PrizeTable
 
 router = APIRouter(
     prefix="/v1/admin/campaigns",
@@ -82,3 +86,32 @@ def campaign_changes(
         ChangeOut(actor=c.actor, at=c.at, before=c.before, after=c.after)
         for c in campaigns.changes(session, brand_id=who.brand_id, slug=slug)
     ]
+
+
+class ForecastOut(BaseModel):
+    cost_per_10k_scans_fen: int = Field(description="Expected prize money per 10,000 claims.")
+    awards_per_10k_scans: int
+    claims_per_hour: float = Field(description="Over the last day, or since the start.")
+    spent_fen: int
+    budget_fen: int
+    runs_out_at: datetime | None = Field(
+        description="At the current rate; null with no recent claims or no prize money."
+    )
+
+
+@router.get("/{slug}/forecast")
+def campaign_forecast(
+    slug: str, session: SessionDep, who: Annotated[Principal, roles(*READERS)]
+) -> ForecastOut:
+    """Expected cost per 10,000 claimed scans and when the budget runs out at the current
+    rate (rewards/forecast.py). The console recomputes the cost for a table being tuned."""
+    c = campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
+    now = utcnow()
+    f = forecast.forecast(
+        table=PrizeTable.model_validate(c.prize_table),
+        budget_fen=c.total_budget_fen,
+        spent_fen=spent_fen(who.brand_id, c.id),
+        rate_per_hour=forecast.claims_per_hour(session, c, now),
+        now=now,
+    )
+    return ForecastOut(**asdict(f))

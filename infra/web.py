@@ -38,7 +38,10 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": committed when the endpoint returns, before the response is sent, so a
+# client never hears "created" for a transaction that then fails to commit, nor reads ahead of
+# its own write (FastAPI's default for yield dependencies ends them after the response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class ErrorBody(BaseModel):

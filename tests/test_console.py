@@ -112,7 +112,9 @@ def test_sign_in_create_tune_and_publish_a_campaign(
     form.get_by_role("button", name="Create draft").click()
     expect(page.locator("#status")).to_have_text("draft")
 
+    expect(page.locator("#forecast")).to_contain_text("¥5,640.00 per 10,000 claims")
     page.get_by_label("probability of cash").fill("0.25")
+    expect(page.locator("#preview")).to_contain_text("¥4,700.00 per 10,000 claims")
     page.get_by_role("button", name="Save probabilities").click()
     expect(page.get_by_text("version 2")).to_be_visible()
     page.get_by_role("button", name="Publish").click()

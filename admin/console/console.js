@@ -161,13 +161,35 @@ async function campaignPage(slug) {
     }
     save({ prize_table: table });
   } }, "Save probabilities");
+  const f = await api("GET", `/v1/admin/campaigns/${encodeURIComponent(slug)}/forecast`);
+  const preview = h("p", { id: "preview", class: "muted" });
+  const runsOut = (costPer10k) => {
+    const perHour = (costPer10k / 10000) * f.claims_per_hour;
+    const hours = Math.max(0, f.budget_fen - f.spent_fen) / perHour;
+    return perHour > 0 && hours < 24 * 3650
+      ? new Date(Date.now() + hours * 3600e3).toLocaleDateString() : "not at this rate";
+  };
+  // The server's formula (rewards/forecast.py), redone here while probabilities are edited.
+  const tierCost = (t) => (t.kind === "cash" ? t.amount_fen : t.voucher ? t.voucher.subsidy_fen : 0);
+  const onTune = () => {
+    let cost = 0;
+    for (const input of view.querySelectorAll("input[data-tier]")) {
+      cost += parseFloat(input.value || "0") * tierCost(c.prize_table.tiers[Number(input.dataset.tier)]) * 10000;
+    }
+    preview.textContent = `With these probabilities: ¥${yuan(Math.round(cost))} per 10,000 claims; the budget runs out ${runsOut(cost)}.`;
+  };
+  const forecastLine = h("p", { id: "forecast" },
+    `Expected prize money ¥${yuan(f.cost_per_10k_scans_fen)} per 10,000 claims; `,
+    `${f.claims_per_hour} claims an hour over the last day; spent ¥${yuan(f.spent_fen)} of ¥${yuan(f.budget_fen)}; `,
+    `runs out ${f.runs_out_at ? new Date(f.runs_out_at).toLocaleString() : "not at this rate"}.`);
   show(h("h1", {}, c.name, " ", h("span", { class: `status ${c.status}`, id: "status" }, c.status)),
     h("p", { class: "muted" }, `${c.slug} · version ${version} · budget ¥${yuan(c.total_budget_fen)}`),
     h("div", {}, actions), status,
     h("h2", {}, "Prize tiers"),
-    h("table", { id: "tiers" }, h("thead", {}, h("tr", {},
+    h("table", { id: "tiers", oninput: onTune }, h("thead", {}, h("tr", {},
       h("th", {}, "Key"), h("th", {}, "Kind"), h("th", { class: "num" }, "Amount ¥ / points"),
       h("th", { class: "num" }, "Probability"))), h("tbody", {}, tiers)),
+    forecastLine, preview,
     h("p", {}, tune),
     h("h2", {}, "Changes"), await changesTable(slug));
 }
