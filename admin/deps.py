@@ -16,14 +16,20 @@ from infra.web import SessionDep
 _bearer = HTTPBearer(auto_error=False, description="A staff API token: `onecode brand token`.")
 
 
-def current_principal(
-    request: Request,
-    session: SessionDep,
+def current_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> str:
+    """The caller's raw bearer token, not yet checked (PrincipalDep checks it)."""
     if credentials is None:
         raise InvalidToken("send Authorization: Bearer <token>")
-    who = brands.authenticate(session, credentials.credentials)
+    return credentials.credentials
+
+
+TokenDep = Annotated[str, Depends(current_token)]
+
+
+def current_principal(request: Request, session: SessionDep, token: TokenDep) -> Principal:
+    who = brands.authenticate(session, token)
     if request.method not in audit.SAFE_METHODS:
         # Here, where every admin endpoint passes, so that none can forget it.
         route = getattr(request.scope.get("route"), "path", None) or request.url.path
@@ -47,17 +53,6 @@ def roles(*allowed: str) -> Any:
 
     return Depends(allowed_role)
 
-
-def current_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The caller's raw token (to end its own session); authenticated by `PrincipalDep`."""
-    if credentials is None:
-        raise InvalidToken("send Authorization: Bearer <token>")
-    return credentials.credentials
-
-
-TokenDep = Annotated[str, Depends(current_token)]
 
 # Who may do what with codes; brand_admin may do everything.
 CODE_WRITERS = ("code_operator",)

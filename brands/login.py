@@ -59,6 +59,8 @@ def sign_in(session: Session, *, brand: str, username: str, password: str) -> Si
         wait = max(1, int(client.ttl(key)))
         raise LoginLocked("too many failed sign-ins; try again later", retry_after=wait)
     hashed = staff.password_hash if staff else None
+    # verify() first, whoever is missing: an unknown name costs a hash as a wrong password does
+    # (the other tests only narrow types; verify() is already False without a hash).
     if not passwords.verify(hashed, password) or staff is None or hashed is None or b is None:
         if key is not None:  # counted in one transaction: a count never outlives its expiry
             pipe = client.pipeline(transaction=True)

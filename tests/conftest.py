@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ os.environ["ONECODE_RECORDER_IN_API"] = "false"
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -125,14 +127,33 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-# The sandbox payment provider, as its own process (payouts/sandbox.py).
-MCH = "1900000001"
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api_url() -> Iterator[str]:
+    """This API on a real port (uvicorn in a thread, over the tests' database and Redis): for a
+    browser, or for the sandbox process to post notifications to."""
+    from onecode.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+# The sandbox payment provider, as its own process (payouts/sandbox.py).
+MCH = "1900000001"
 
 
 @pytest.fixture(scope="module")

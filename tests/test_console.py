@@ -1,5 +1,5 @@
 """The console in a real browser: Debian's headless chromium driven by Playwright, against the
-app served by uvicorn on a free port over the same database and Redis as the other tests.
+app served on a free port (conftest.api_url) over the same database and Redis as the other tests.
 
 Set ONECODE_SCREENSHOT_DIR=docs to refresh the screenshots docs/console.md shows.
 """
@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from brands import login
 from brands.models import Staff
 from infra.db import session_scope
-from onecode.app import create_app
 from rewards import campaigns
 from rewards.campaigns import CampaignSpec
 from tests.conftest import BrandCtx
@@ -36,24 +31,6 @@ def _chromium() -> str:
     if not path:  # a failure, not a skip: `make test` installs it (make browser)
         pytest.fail("the console tests need Debian's chromium: `make browser` installs it")
     return path
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if running.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +61,8 @@ def _shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"console-{name}.png"), full_page=True)
 
 
-def _sign_in(page: Page, server: str, brand: BrandCtx, password: str = PASSWORD) -> None:
-    page.goto(server + "/")  # redirected to the console
+def _sign_in(page: Page, api_url: str, brand: BrandCtx, password: str = PASSWORD) -> None:
+    page.goto(api_url + "/")  # redirected to the console
     page.get_by_label("Brand").fill(brand.slug)
     page.get_by_label("User name").fill("admin")
     page.get_by_label("Password").fill(password)
@@ -93,13 +70,13 @@ def _sign_in(page: Page, server: str, brand: BrandCtx, password: str = PASSWORD)
 
 
 def test_sign_in_create_tune_and_publish_a_campaign(
-    page: Page, server: str, brand: BrandCtx
+    page: Page, api_url: str, brand: BrandCtx
 ) -> None:
     _password(brand)
-    _sign_in(page, server, brand, password="not the password")
+    _sign_in(page, api_url, brand, password="not the password")
     expect(page.get_by_role("alert")).to_contain_text("INVALID_CREDENTIALS")
     _shot(page, "sign-in")
-    _sign_in(page, server, brand)
+    _sign_in(page, api_url, brand)
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
     expect(page.locator("#who")).to_contain_text(f"admin · brand_admin · {brand.slug}")
 
@@ -137,7 +114,7 @@ def test_sign_in_create_tune_and_publish_a_campaign(
 
 def test_another_brands_campaign_is_not_found_and_sign_out_ends_the_session(
     page: Page,
-    server: str,
+    api_url: str,
     brand: BrandCtx,
     make_brand,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -146,16 +123,16 @@ def test_another_brands_campaign_is_not_found_and_sign_out_ends_the_session(
         spec = CampaignSpec(slug="their-secret", name="Theirs", total_budget_fen=1)
         campaigns.create_campaign(s, brand_id=other.id, spec=spec, actor="them")
     _password(brand)
-    _sign_in(page, server, brand)
+    _sign_in(page, api_url, brand)
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
     expect(page.get_by_text("their-secret")).to_have_count(0)
-    page.goto(server + "/console/#/campaigns/their-secret")
+    page.goto(api_url + "/console/#/campaigns/their-secret")
     expect(page.get_by_role("alert")).to_contain_text("CAMPAIGN_NOT_FOUND")
 
     token = page.evaluate("sessionStorage.getItem('onecode.token')")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     refused = page.request.get(
-        server + "/v1/admin/campaigns", headers={"Authorization": f"Bearer {token}"}
+        api_url + "/v1/admin/campaigns", headers={"Authorization": f"Bearer {token}"}
     )
     assert refused.status == 401

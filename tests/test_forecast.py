@@ -71,33 +71,25 @@ def test_the_endpoint_uses_the_last_days_claims(
             starts_at=now - timedelta(days=3),
         )
         c = campaigns.create_campaign(s, brand_id=brand.id, spec=spec, actor="t")
+
+        def scan(at: datetime, code: str, outcome: str) -> ScanRecord:
+            return ScanRecord(
+                id=uuid.uuid4().hex,
+                brand_id=brand.id,
+                at=at,
+                role="consumer",
+                code=code,
+                campaign_id=c.id,
+                outcome=outcome,
+            )
+
         for i in range(60):  # 48 claims in the last day, others too old or not claims
             at = now - timedelta(minutes=30 * i)
             outcome = "won" if i % 5 else "thanks"
             if i >= 48:
                 at, outcome = now - timedelta(days=2), "won"
-            s.add(
-                ScanRecord(
-                    id=uuid.uuid4().hex,
-                    brand_id=brand.id,
-                    at=at,
-                    role="consumer",
-                    code=f"c{i}",
-                    campaign_id=c.id,
-                    outcome=outcome,
-                )
-            )
-        s.add(
-            ScanRecord(
-                id=uuid.uuid4().hex,
-                brand_id=brand.id,
-                at=now,
-                role="consumer",
-                code="x",
-                campaign_id=c.id,
-                outcome="already_claimed",
-            )
-        )
+            s.add(scan(at, f"c{i}", outcome))
+        s.add(scan(now, "x", "already_claimed"))
     r = client.get("/v1/admin/campaigns/cny/forecast", headers=auth(brand.finance_token))
     assert r.status_code == 200, r.text
     body = r.json()

@@ -5,45 +5,25 @@ malformed ones refused with a stable code and no change."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from infra.db import session_scope
 from infra.settings import get_settings
-from onecode.app import create_app
 from payouts import ledger, service
 from payouts.models import LedgerEntry, Payout, PayoutEvent
 from payouts.owing import Owed, owe
 from payouts.provider import NOTIFY_EVENT, HttpProvider, notification_signature
-from tests.conftest import MCH, BrandCtx, free_port
+from tests.conftest import MCH, BrandCtx
 
 KEY = get_settings().payout_api_key.get_secret_value()  # what signs and verifies notices
-
-
-@pytest.fixture(scope="module")
-def api_url() -> Iterator[str]:
-    """This API on a real port, for the sandbox process to post notifications to."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _owed(brand: BrandCtx, openid: str, amount: int = 188) -> str:
