@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from admin.deps import roles
+from admin.tabular import TabularRoute
 from brands import audit
 from brands.errors import InvalidToken, RoleRequired
 from brands.service import Principal
 from infra.web import SessionDep, error_responses
 
-router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
+router = APIRouter(route_class=TabularRoute, prefix="/v1/admin/audit", tags=["admin: audit"])
 
 
 class AuditEntryOut(BaseModel):

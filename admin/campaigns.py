@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from admin.deps import roles
+from admin.tabular import TabularRoute
 from brands.service import Principal
 from infra.db import utcnow
 from infra.web import ErrorResponse, SessionDep
@@ -19,6 +20,7 @@ from rewards.consumer_scan import spent_fen
 from rewards.prizes import PrizeTable
 
 router = APIRouter(
+    route_class=TabularRoute,
     prefix="/v1/admin/campaigns",
     tags=["admin: campaigns"],
     responses={

@@ -29,6 +29,7 @@ from admin.schemas import (
     UnpackIn,
     VoidIn,
 )
+from admin.tabular import TabularRoute
 from brands.models import Brand
 from brands.service import Principal
 from codegen import qr
@@ -39,6 +40,7 @@ from infra.redis import brand_key, get_redis
 from infra.web import ErrorResponse, SessionDep
 
 router = APIRouter(
+    route_class=TabularRoute,
     prefix="/v1/admin",
     tags=["admin: codes"],
     responses={
@@ -323,6 +325,18 @@ def create_export(
     session.commit()  # the background task reads the export in its own session
     tasks.add_task(_run_export, who.brand_id, export.id, password)
     return ExportCreated(**_export_out(export, total).model_dump(), password=password)
+
+
+@router.get("/batches/{batch_id}/exports")
+def list_exports(
+    batch_id: int, session: SessionDep, who: Annotated[Principal, roles(*CODE_WRITERS)]
+) -> list[ExportOut]:
+    """The batch's print exports, newest first, with their progress and files."""
+    total = codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id).count
+    return [
+        _export_out(e, total)
+        for e in codegen.list_exports(session, brand_id=who.brand_id, batch_id=batch_id)
+    ]
 
 
 @router.get("/exports/{export_id}")

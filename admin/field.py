@@ -10,12 +10,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from admin.deps import roles
+from admin.tabular import TabularRoute
 from brands import field
 from brands.service import Principal
 from infra.web import ErrorResponse, SessionDep
 from logistics import service as logistics
 
 router = APIRouter(
+    route_class=TabularRoute,
     prefix="/v1/admin",
     tags=["admin: field"],
     responses={

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from admin.deps import roles
+from admin.tabular import TabularRoute
 from brands.errors import InvalidToken, RoleRequired
 from brands.service import Principal
 from infra.web import SessionDep, error_responses
@@ -20,9 +21,10 @@ from payouts.holds import AwardNotFound, AwardNotHeld
 from payouts.models import Payout
 from rewards import campaigns, payables
 from rewards.campaigns import CampaignNotFound
+from rewards.models import ScanRecord
 from risk import labels
 
-router = APIRouter(prefix="/v1/admin", tags=["admin: money"])
+router = APIRouter(route_class=TabularRoute, prefix="/v1/admin", tags=["admin: money"])
 REVIEWERS = ("risk_analyst",)
 READERS = ("risk_analyst", "finance", "campaign_manager")
 
@@ -34,6 +36,11 @@ class HeldAwardOut(BaseModel):
     amount_fen: int
     campaign_id: int | None
     region_code: str
+    code: str = Field("", description="The cap that won it.")
+    device_id: str = ""
+    ip: str = ""
+    score: float | None = Field(None, description="The risk model's score of the scan.")
+    reasons: list[str] = Field(default_factory=list, description="Rules and signals that held it.")
 
 
 class VoidIn(BaseModel):
@@ -58,18 +65,39 @@ _REVIEW_ERRORS = error_responses(InvalidToken, RoleRequired, AwardNotFound, Awar
 def held_awards(
     session: SessionDep, who: Annotated[Principal, roles(*REVIEWERS)]
 ) -> list[HeldAwardOut]:
-    """Awards risk held for review that no one has released or voided yet, oldest first."""
-    return [
-        HeldAwardOut(
-            award_id=str(e.award_id),
-            at=e.at,
-            account=e.account,
-            amount_fen=e.amount_fen,
-            campaign_id=e.campaign_id,
-            region_code=e.region_code,
+    """Awards risk held for review that no one has released or voided yet, oldest first, with
+    the evidence: the scan that won each (code, device, network) and the risk decision's score
+    and reasons."""
+    entries = holds.waiting(session, who.brand_id)
+    scans = {
+        r.id: r
+        for r in session.scalars(
+            select(ScanRecord).where(
+                ScanRecord.brand_id == who.brand_id,
+                ScanRecord.id.in_([e.award_id for e in entries]),
+            )
         )
-        for e in holds.waiting(session, who.brand_id)
-    ]
+    }
+    out = []
+    for e in entries:
+        scan = scans.get(str(e.award_id))
+        decision = (scan.risk if scan else None) or {}
+        out.append(
+            HeldAwardOut(
+                award_id=str(e.award_id),
+                at=e.at,
+                account=e.account,
+                amount_fen=e.amount_fen,
+                campaign_id=e.campaign_id,
+                region_code=e.region_code,
+                code=scan.code if scan else "",
+                device_id=scan.device_id if scan else "",
+                ip=scan.ip if scan else "",
+                score=decision.get("score"),
+                reasons=list(decision.get("reasons") or []),
+            )
+        )
+    return out
 
 
 @router.post("/held-awards/{award_id}/release", responses=_REVIEW_ERRORS)
@@ -153,10 +181,11 @@ def _payout_out(p: Payout) -> PayoutOut:
     ),
 )
 def retry_payout(
-    payout_id: str, session: SessionDep, who: Annotated[Principal, roles("finance")]
+    payout_id: str, session: SessionDep, who: Annotated[Principal, roles()]
 ) -> PayoutOut:
-    """Send a failed payout again (finance): with a new bill number after the provider failed
-    its bill, with the same one after a refusal or no answer. Its trace says who."""
+    """Send a failed payout again (brand admins; finance reads only): with a new bill number
+    after the provider failed its bill, with the same one after a refusal or no answer. Its
+    trace says who."""
     p = service.retry(session, brand_id=who.brand_id, payout_id=payout_id, actor=who.username)
     jobs.enqueue_after_commit(session, [p.id])
     return _payout_out(p)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from admin.deps import roles
+from admin.tabular import TabularRoute
 from brands.errors import InvalidToken, RoleRequired
 from brands.service import Principal
 from infra.web import SessionDep, error_responses
@@ -19,7 +20,7 @@ from risk.graph import RingNotFound
 from risk.models import DiversionAlert, RiskModel, RiskRing
 from risk.registry import ModelNotFound, NothingToRollBack
 
-router = APIRouter(prefix="/v1/admin/risk", tags=["admin: risk"])
+router = APIRouter(route_class=TabularRoute, prefix="/v1/admin/risk", tags=["admin: risk"])
 ANALYSTS = ("risk_analyst",)
 READERS = ("risk_analyst", "finance", "campaign_manager")
 _AUTH = (InvalidToken, RoleRequired)

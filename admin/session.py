@@ -9,12 +9,13 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from admin.deps import PrincipalDep, TokenDep
+from admin.tabular import TabularRoute
 from brands import login
 from brands.errors import InvalidCredentials, InvalidToken, LoginLocked, WeakPassword
 from brands.models import Staff
 from infra.web import SessionDep, error_responses
 
-router = APIRouter(prefix="/v1/admin/session", tags=["admin: session"])
+router = APIRouter(route_class=TabularRoute, prefix="/v1/admin/session", tags=["admin: session"])
 
 
 class SignInIn(BaseModel):

@@ -34,6 +34,7 @@ _PUBLIC = {
         "create_export",
         "export_dir",
         "get_export",
+        "list_exports",
         "open_download",
         "run_export",
     ),
@@ -81,6 +82,7 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         create_export as create_export,
         export_dir as export_dir,
         get_export as get_export,
+        list_exports as list_exports,
         open_download as open_download,
         run_export as run_export,
     )

@@ -187,6 +187,18 @@ def get_export(session: Session, *, brand_id: int, export_id: str) -> PrintExpor
     return export
 
 
+def list_exports(session: Session, *, brand_id: int, batch_id: int) -> list[PrintExport]:
+    """A batch's print exports, newest first."""
+    get_batch(session, brand_id=brand_id, batch_id=batch_id)  # NOT_FOUND for another brand's
+    return list(
+        session.scalars(
+            select(PrintExport)
+            .where(PrintExport.brand_id == brand_id, PrintExport.batch_id == batch_id)
+            .order_by(PrintExport.created_at.desc())
+        )
+    )
+
+
 def open_download(
     session: Session,
     *,

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(
         default=15, ge=1, description="A lock-out lasts this long after the last failure."
     )
+    report_timezone: str = Field(
+        default="Asia/Shanghai", description="The zone the dashboard's days are counted in."
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="JSON log lines instead of console format.")
 

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import codegen
@@ -27,6 +28,8 @@ from infra.db import session_scope
 from infra.errors import OnecodeError
 from infra.logging import configure_logging
 from onecode.risk_cli import risk_app
+from rewards import rollups
+from rewards.models import ScanRecord
 
 app = typer.Typer(
     help="onecode: one item, one code. Codes, scans and rewards for brands.", no_args_is_help=True
@@ -41,6 +44,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(brand_app, name="brand")
 app.add_typer(codes_app, name="codegen")
 app.add_typer(risk_app, name="risk")
+reports_app = typer.Typer(help="The dashboard's rollups.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 
 out = Console()
 err = Console(stderr=True)
@@ -777,6 +782,19 @@ def _die_with_parent() -> None:
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@reports_app.command("rebuild")
+def reports_rebuild(brand: BrandOpt) -> None:
+    """Recount a brand's dashboard rollups from its recorded scans (after upgrading from a
+    version without them, or to check them); payouts are counted by the migration itself."""
+    with _session() as s:
+        b = brands.get_brand(s, brand)
+        total = s.scalar(select(func.count()).where(ScanRecord.brand_id == b.id)) or 0
+        with _progress() as bar:
+            task = bar.add_task(f"scans of {brand}", total=total)
+            counted = rollups.rebuild(s, b.id, progress=lambda n: bar.advance(task, n))
+    out.print(f"{counted} scans counted")
 
 
 def _print_examples(slug: str, host: str, port: int) -> None:

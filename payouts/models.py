@@ -111,3 +111,16 @@ class PayoutEvent(Base):
     bill_no: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PayoutTally(Base):
+    """Payouts and their money by campaign and state, moved with every state change
+    (infra/tallies.py): the dashboard's paid / pending / failed without counting `payouts`."""
+
+    __tablename__ = "payout_tallies"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    payouts: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -27,11 +27,12 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from infra import tallies
 from infra.db import insert_new, insert_rows, session_scope
 from infra.errors import Conflict, NotFound
 from infra.logging import get_logger
 from payouts import ledger
-from payouts.models import Payout, PayoutEvent, PayoutItem
+from payouts.models import Payout, PayoutEvent, PayoutItem, PayoutTally
 from payouts.provider import Bill, OutcomeUnknown, Provider, RateLimited, Rejected
 
 log = get_logger(__name__)
@@ -98,6 +99,8 @@ def create(session: Session, rows: list[dict[str, Any]], *, why: str = "") -> li
     """Insert payouts not already there, each with its first trace line (what is owed, and
     `why` if given); returns the ids of the new ones."""
     fresh = insert_new(session, Payout, rows)
+    for r in fresh:
+        _tally(session, r["brand_id"], r["campaign_id"], "pending", r["amount_fen"])
     if fresh:
         insert_rows(
             session,
@@ -146,12 +149,22 @@ def _trace(s: Session, p: Payout, now: datetime, detail: str = "") -> None:
 def _move(
     s: Session, p: Payout, state: str, now: datetime, detail: str = "", **values: Any
 ) -> None:
-    """Change a payout's state, with its trace."""
+    """Change a payout's state, with its trace and the dashboard's tally."""
+    if state != p.state:
+        _tally(s, p.brand_id, p.campaign_id, p.state, -p.amount_fen, -1)
+        _tally(s, p.brand_id, p.campaign_id, state, p.amount_fen)
     p.state = state
     p.updated_at = now
     for name, value in values.items():
         setattr(p, name, value)
     _trace(s, p, now, detail)
+
+
+def _tally(
+    s: Session, brand_id: int, campaign_id: int | None, state: str, fen: int, n: int = 1
+) -> None:
+    key = {"brand_id": brand_id, "campaign_id": campaign_id or 0, "state": state}
+    tallies.add(s, PayoutTally, key, payouts=n, amount_fen=fen)
 
 
 def _backoff(tries: int) -> timedelta:

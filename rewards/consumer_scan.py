@@ -141,7 +141,7 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
         return s.answer("not_activated", batch.kind)
     if campaign is None:
         return s.answer("no_campaign", batch.kind)
-    s.record["campaign_id"] = campaign.id
+    s.record.update(campaign_id=campaign.id, product_id=bound[0])
     if not campaign.running(s.now):
         ended = campaign.ends_at is not None and s.now >= campaign.ends_at
         return s.answer("campaign_over" if ended else "campaign_not_running", batch.kind)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from infra.db import Base, UTCDateTime, utcnow
 
@@ -104,9 +107,12 @@ class ScanRecord(Base):
     region_code: Mapped[str] = mapped_column(String(32), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     campaign_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(32), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Won, then held for review.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The risk decision and the features it was made on (risk.Decision.record): training data.
     risk: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -182,3 +188,42 @@ class CaseOpening(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reward_award_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class ScanDay(Base):
+    """Scans of a day (China time) by campaign, product, region, role and outcome: what the
+    dashboard sums. Kept by the recorder in the transaction that writes the scans
+    (infra/tallies.py); `onecode reports rebuild` recomputes it from `scans`."""
+
+    __tablename__ = "scan_days"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: unknown
+    region_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scans: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    held: Mapped[int] = mapped_column(BigInteger, default=0)
+    held_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Scans with a position, and their coordinates summed: a region's centre on the map.
+    located: Mapped[int] = mapped_column(BigInteger, default=0)
+    lat_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    lon_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ScanMinute(Base):
+    """Scans a minute by campaign: the dashboard's live line. Kept like ScanDay."""
+
+    __tablename__ = "scan_minutes"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
+    scans: Mapped[int] = mapped_column(BigInteger, default=0)
+    claims: Mapped[int] = mapped_column(BigInteger, default=0)  # won or "thanks"
+    wins: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    stopped: Mapped[int] = mapped_column(BigInteger, default=0)  # blocked, challenged or held

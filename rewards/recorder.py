@@ -27,7 +27,7 @@ from infra.db import insert_new, insert_rows, session_scope
 from infra.errors import OnecodeError
 from infra.logging import get_logger
 from infra.redis import get_redis
-from rewards import guides, payables
+from rewards import guides, payables, rollups
 from rewards.claims import events_key
 from rewards.models import Award, Campaign, ScanRecord
 
@@ -124,9 +124,11 @@ def _scan_row(brand_id: int, r: dict[str, Any]) -> dict[str, Any]:
         "region_code": r.get("region", ""),
         "user_agent": r.get("ua", "")[:300],
         "campaign_id": r.get("campaign_id"),
+        "product_id": r.get("product_id"),
         "outcome": r["outcome"],
         "tier": r["tier"],
         "amount_fen": r["cost"] if r["outcome"] == "won" else 0,
+        "held": bool(r.get("held")),
         "risk": r.get("risk"),
     }
 
@@ -199,6 +201,8 @@ def drain(brand_id: int, *, count: int = 1000, reclaim_ms: int = 30_000) -> int:
         written = insert_new(
             session, ScanRecord, [_scan_row(brand_id, r) for r in records.values()]
         )
+        for row in written:
+            rollups.count(session, row)
         fresh = [records[row["id"]] for row in written]
         claims = [r for r in fresh if r["outcome"] in ("won", "thanks")]
         # The claims' campaigns, once a batch: their guide bonus and their payout minimum.

@@ -88,3 +88,18 @@ def test_every_admin_endpoint_lets_in_exactly_the_roles_docs_roles_md_lists(
                 allowed[(method, path)].add(role)
     assert all("brand_admin" in roles for roles in allowed.values())
     assert _table(allowed) == _documented(), "docs/roles.md should read:\n" + _table(allowed)
+
+
+def test_every_admin_list_also_answers_as_csv() -> None:
+    """Every admin GET answering a JSON array declares `format=csv` and a text/csv body
+    (admin/tabular.py), so no tabular page lacks its export."""
+    lists = 0
+    for path, operations in create_app().openapi()["paths"].items():
+        get = operations.get("get") if path.startswith("/v1/admin") else None
+        content = (get or {}).get("responses", {}).get("200", {}).get("content", {})
+        if content.get("application/json", {}).get("schema", {}).get("type") != "array":
+            continue
+        lists += 1
+        assert "text/csv" in content, path
+        assert "format" in {p["name"] for p in get["parameters"]}, path  # type: ignore[index]
+    assert lists > 10

@@ -7,22 +7,34 @@ Set ONECODE_SCREENSHOT_DIR=docs to refresh the screenshots docs/console.md shows
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pyzipper
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
+import risk
 from brands import login
 from brands.models import Staff
 from infra.db import session_scope
+from payouts import holds, ledger
 from rewards import campaigns
 from rewards.campaigns import CampaignSpec
 from tests.conftest import BrandCtx
+from tests.helpers import code
+from tests.test_consumer_scan import _setup
+from tests.test_risk_seam import _always, _drain
 
 PASSWORD = "correct horse battery"
+WECHAT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI miniProgram"
+)
 SHOTS = os.environ.get("ONECODE_SCREENSHOT_DIR")
 
 
@@ -77,8 +89,9 @@ def test_sign_in_create_tune_and_publish_a_campaign(
     expect(page.get_by_role("alert")).to_contain_text("INVALID_CREDENTIALS")
     _shot(page, "sign-in")
     _sign_in(page, api_url, brand)
-    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator("#who")).to_contain_text(f"admin · brand_admin · {brand.slug}")
+    page.get_by_role("link", name="Campaigns").click()
 
     form = page.locator("#new-campaign")
     form.get_by_label("Slug").fill("spring")
@@ -124,9 +137,13 @@ def test_another_brands_campaign_is_not_found_and_sign_out_ends_the_session(
         campaigns.create_campaign(s, brand_id=other.id, spec=spec, actor="them")
     _password(brand)
     _sign_in(page, api_url, brand)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.get_by_role("link", name="Campaigns").click()
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
     expect(page.get_by_text("their-secret")).to_have_count(0)
     page.goto(api_url + "/console/#/campaigns/their-secret")
+    expect(page.get_by_role("alert")).to_contain_text("CAMPAIGN_NOT_FOUND")
+    page.goto(api_url + "/console/#/dashboard?campaign=their-secret")
     expect(page.get_by_role("alert")).to_contain_text("CAMPAIGN_NOT_FOUND")
 
     token = page.evaluate("sessionStorage.getItem('onecode.token')")
@@ -136,3 +153,73 @@ def test_another_brands_campaign_is_not_found_and_sign_out_ends_the_session(
         api_url + "/v1/admin/campaigns", headers={"Authorization": f"Bearer {token}"}
     )
     assert refused.status == 401
+
+
+def test_scans_reach_the_dashboard_and_map_a_held_win_is_released_a_print_file_downloads(
+    page: Page, api_url: str, brand: BrandCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _password(brand)
+    now = datetime.now(UTC)
+    window = {"starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=30)}
+    batch = _setup(brand, caps=10, **window)
+    _sign_in(page, api_url, brand)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator("[data-kpi=wins] strong")).to_have_text("0")
+
+    def scan(i: int) -> None:  # the mini-program's call, over HTTP
+        r = page.request.post(
+            api_url + "/v1/scan/consumer",
+            headers={"User-Agent": WECHAT},  # headless Chrome's own would be held as a bot
+            data={
+                "code": code(brand.id, batch, i),
+                "openid": f"o-{i}",
+                "region_code": "440100",
+                "latitude": 23.13,
+                "longitude": 113.26,
+            },
+        )
+        assert r.status == 200, r.text()
+
+    for i in range(3):
+        scan(i)
+    monkeypatch.setattr(risk, "decide", _always("hold"))
+    scan(3)
+    monkeypatch.undo()
+    _drain(brand)
+    page.reload()  # what the page's ten-second refresh would show
+    expect(page.locator("[data-kpi=wins] strong")).to_have_text("4")
+    expect(page.locator("[data-kpi=held] strong")).to_have_text("1 · ¥1.88")
+    expect(page.locator("#provinces tr[data-code='440000']")).to_contain_text("广东")
+    expect(page.locator("#budgets")).to_contain_text("¥7.52 of ¥10,000.00")
+    colours = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('map')).getOption().series[0].data"
+    )
+    provinces = {d["name"]: d.get("value") for d in colours}  # one entry a shape of the map
+    assert provinces["440000"] == 4
+    assert "710000" in provinces  # the shapes are keyed by administrative code, as the data is
+    _shot(page, "dashboard")
+
+    page.get_by_role("link", name="Risk review").click()
+    held = page.locator("#held tr[data-award]")
+    expect(held).to_have_count(1)
+    expect(held).to_contain_text("stand-in")  # the decision's reasons, as evidence
+    _shot(page, "review")
+    held.get_by_role("button", name="Release").click()
+    expect(page.locator("#no-held")).to_be_visible()
+    with session_scope() as s:
+        assert holds.waiting(s, brand.id) == []
+        assert ledger.balance(s, brand.id, "consumer:o-3") == 188  # owed, and now payable
+
+    page.get_by_role("link", name="Codes").click()
+    page.locator(f"#batches tr[data-batch='{batch}']").get_by_role(
+        "button", name="Print files"
+    ).click()
+    password = page.locator("#export-password strong").inner_text()
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name=re.compile(r"^Download ")).first.click()
+    with pyzipper.AESZipFile(downloading.value.path()) as zf:
+        zf.setpassword(password.encode())
+        lines = zf.read(zf.namelist()[0]).decode().splitlines()
+    assert len(lines) == 10
+    assert code(brand.id, batch, 0) in lines[0]
+    _shot(page, "codes")

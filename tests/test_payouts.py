@@ -188,9 +188,9 @@ def test_a_payout_without_answers_fails_visibly_and_staff_can_send_it_again(
 
     url = f"/v1/admin/payouts/{payout_id}/retry"
     refusals = {
-        "not finance": client.post(url, headers=auth(brand.operator_token)),
-        "other brand": client.post(url, headers=auth(other.finance_token)),
-        "unknown": client.post("/v1/admin/payouts/nope/retry", headers=auth(brand.finance_token)),
+        "finance reads only": client.post(url, headers=auth(brand.finance_token)),
+        "other brand": client.post(url, headers=auth(other.admin_token)),
+        "unknown": client.post("/v1/admin/payouts/nope/retry", headers=auth(brand.admin_token)),
         "bad limit": client.get(
             "/v1/admin/payouts", params={"limit": -5}, headers=auth(brand.finance_token)
         ),
@@ -199,7 +199,7 @@ def test_a_payout_without_answers_fails_visibly_and_staff_can_send_it_again(
         ),
     }
     assert {k: (r.status_code, r.json()["error"]["code"]) for k, r in refusals.items()} == {
-        "not finance": (403, "ROLE_REQUIRED"),
+        "finance reads only": (403, "ROLE_REQUIRED"),
         "other brand": (404, "PAYOUT_NOT_FOUND"),
         "unknown": (404, "PAYOUT_NOT_FOUND"),
         "bad limit": (422, "INVALID_REQUEST"),
@@ -208,17 +208,17 @@ def test_a_payout_without_answers_fails_visibly_and_staff_can_send_it_again(
     assert _payout(payout_id).state == "failed"
 
     sandbox.faults(rate_limit_rps=0)  # the provider is back
-    retried = client.post(url, headers=auth(brand.finance_token))
+    retried = client.post(url, headers=auth(brand.admin_token))
     assert retried.status_code == 200, retried.text
     assert (retried.json()["state"], retried.json()["bill_no"]) == ("pending", number)
     assert service.pay(payout_id, provider).state == "success"
-    again = client.post(url, headers=auth(brand.finance_token))
+    again = client.post(url, headers=auth(brand.admin_token))
     assert (again.status_code, again.json()["error"]["code"]) == (409, "PAYOUT_NOT_FAILED")
     with session_scope() as s:
         details = s.scalars(
             select(PayoutEvent.detail).where(PayoutEvent.payout_id == payout_id)
         ).all()
-    assert "retried by cfo" in details
+    assert "retried by admin" in details
 
 
 def test_rate_limited_calls_wait_and_create_nothing(brand: BrandCtx, sandbox: Any) -> None:

@@ -49,8 +49,12 @@ function h(tag, attrs = {}, ...children) {
 const yuan = (fen) => (fen / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2 });
 const fen = (text) => Math.round(parseFloat(text) * 100);
 
-function show(...nodes) {
-  view.replaceChildren(...nodes);
+// Each navigation starts a generation; a page that finishes loading after the user has moved
+// on must not paint over the page they moved to.
+let generation = 0;
+
+function show(gen, ...nodes) {
+  if (gen === generation) view.replaceChildren(...nodes);
 }
 
 function problem(err) {
@@ -80,15 +84,16 @@ function signInPage() {
       const session = await api("POST", "/v1/admin/session", fields);
       sessionStorage.setItem(TOKEN, session.token);
       sessionStorage.setItem(WHO, JSON.stringify(session));
-      location.hash = "#/campaigns";
+      location.hash = "#/dashboard";
     } catch (err) {
       status.replaceChildren(problem(err));
     }
   });
-  show(h("div", { class: "card sign-in" }, h("h1", {}, "Sign in"), form));
+  show(generation, h("div", { class: "card sign-in" }, h("h1", {}, "Sign in"), form));
 }
 
 async function campaignsPage() {
+  const gen = generation;
   const campaigns = await api("GET", "/v1/admin/campaigns");
   const rows = campaigns.map((c) => h("tr", { "data-slug": c.slug },
     h("td", {}, h("a", { href: `#/campaigns/${c.slug}` }, c.name)),
@@ -119,7 +124,7 @@ async function campaignsPage() {
       status.replaceChildren(problem(err));
     }
   });
-  show(h("h1", {}, "Campaigns"),
+  show(gen, h("h1", {}, "Campaigns"),
     campaigns.length
       ? h("table", { id: "campaigns" },
         h("thead", {}, h("tr", {}, ["Name", "Slug", "Status"].map((t) => h("th", {}, t)),
@@ -130,6 +135,7 @@ async function campaignsPage() {
 }
 
 async function campaignPage(slug) {
+  const gen = generation;
   const c = await api("GET", `/v1/admin/campaigns/${encodeURIComponent(slug)}`);
   const { id, version, ...spec } = c;
   const status = h("div");
@@ -182,7 +188,7 @@ async function campaignPage(slug) {
     `Expected prize money ¥${yuan(f.cost_per_10k_scans_fen)} per 10,000 claims; `,
     `${f.claims_per_hour} claims an hour over the last day; spent ¥${yuan(f.spent_fen)} of ¥${yuan(f.budget_fen)}; `,
     `runs out ${f.runs_out_at ? new Date(f.runs_out_at).toLocaleString() : "not at this rate"}.`);
-  show(h("h1", {}, c.name, " ", h("span", { class: `status ${c.status}`, id: "status" }, c.status)),
+  show(gen, h("h1", {}, c.name, " ", h("span", { class: `status ${c.status}`, id: "status" }, c.status)),
     h("p", { class: "muted" }, `${c.slug} · version ${version} · budget ¥${yuan(c.total_budget_fen)}`),
     h("div", {}, actions), status,
     h("h2", {}, "Prize tiers"),
@@ -208,23 +214,450 @@ function changedKeys(before, after) {
 }
 
 async function auditPage() {
+  const gen = generation;
   const entries = await api("GET", "/v1/admin/audit");
-  show(h("h1", {}, "Audit log"), h("table", { id: "audit" },
+  show(gen, h("h1", {}, "Audit log"), h("table", { id: "audit" },
     h("thead", {}, h("tr", {}, ["When", "Who", "Role", "Action", "Target"].map((t) => h("th", {}, t)))),
     h("tbody", {}, entries.map((e) => h("tr", {},
       h("td", {}, new Date(e.at).toLocaleString()), h("td", {}, e.actor), h("td", {}, e.role),
       h("td", {}, e.action), h("td", {}, JSON.stringify(e.target)))))));
 }
 
+// --- dashboard ---------------------------------------------------------------------------
+
+let refreshTimer = null;
+let chinaRegistered = false;
+const charts = {};
+
+// A chart in `el`, made once a page and resized with the window (ECharts, vendored).
+function chart(el) {
+  const c = echarts.getInstanceByDom(el) || echarts.init(el);
+  charts[el.id] = c;
+  return c;
+}
+window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+
+// The map of China from vendor/china.json (ECharts' own map data, shipped with the console).
+async function registerChina() {
+  if (chinaRegistered) return;
+  const response = await fetch("vendor/china.json");
+  echarts.registerMap("china", await response.json());
+  chinaRegistered = true;
+}
+
+// A tabular API answer as a CSV file: fetched with the bearer token (there is no cookie a plain
+// link would carry), then handed to the browser as a download.
+async function downloadCsv(path, params, filename) {
+  const query = new URLSearchParams({ ...params, format: "csv" });
+  const response = await fetch(`${path}?${query}`, {
+    headers: { Authorization: "Bearer " + sessionStorage.getItem(TOKEN) },
+  });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  save(await response.blob(), filename);
+}
+
+function save(blob, filename) {
+  const a = h("a", { href: URL.createObjectURL(blob), download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function csvButton(path, params, filename) {
+  return h("button", { type: "button", class: "plain csv", onclick: () => downloadCsv(path, params, filename) }, "CSV");
+}
+
+const KPIS = [
+  ["scans", "Scans", (t) => t.scans.toLocaleString()],
+  ["claims", "Claims", (t) => t.claims.toLocaleString()],
+  ["wins", "Prizes won", (t) => t.wins.toLocaleString()],
+  ["awarded", "Awarded ¥", (t) => yuan(t.awarded_fen)],
+  ["redemptions", "Vouchers redeemed", (t) => t.redemptions.toLocaleString()],
+  ["case_openings", "Cases opened", (t) => t.case_openings.toLocaleString()],
+  ["blocked", "Stopped by risk", (t) => t.blocked.toLocaleString()],
+  ["held", "Held for review", (t) => `${t.held} · ¥${yuan(t.held_fen)}`],
+];
+
+async function dashboardPage() {
+  const gen = generation;
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const period = { days: params.get("days") || "7" };
+  if (params.get("campaign")) period.campaign = params.get("campaign");
+  const campaigns = await api("GET", "/v1/admin/campaigns");
+  const go = (changes) => {
+    const next = new URLSearchParams({ ...period, ...changes });
+    for (const [k, v] of [...next]) if (!v) next.delete(k);
+    location.hash = `#/dashboard?${next}`;
+  };
+  const controls = h("div", { class: "row controls" },
+    h("label", {}, "Period ", h("select", { id: "days", onchange: (e) => go({ days: e.target.value }) },
+      [["1", "today"], ["7", "7 days"], ["30", "30 days"], ["90", "90 days"]].map(([v, t]) =>
+        h("option", { value: v, selected: v === period.days }, t)))),
+    h("label", {}, "Campaign ", h("select", { id: "campaign", onchange: (e) => go({ campaign: e.target.value }) },
+      h("option", { value: "" }, "all"),
+      campaigns.map((c) => h("option", { value: c.slug, selected: c.slug === period.campaign }, c.name)))));
+  const tiles = h("div", { class: "tiles", id: "kpis" });
+  const live = h("div", { class: "chart", id: "live-chart" });
+  const days = h("div", { class: "chart", id: "days-chart" });
+  const map = h("div", { class: "chart map", id: "map" });
+  const provinces = h("table", { id: "provinces" });
+  const budgets = h("table", { id: "budgets" });
+  const payouts = h("table", { id: "payout-states" });
+  const by = h("select", { id: "by" }, ["campaign", "product", "region", "province", "day"].map((b) => h("option", { value: b }, b)));
+  const breakdown = h("table", { id: "breakdown" });
+  by.addEventListener("change", () => loadBreakdown(breakdown, period, by.value));
+  show(gen, h("h1", {}, "Dashboard"), controls, tiles,
+    h("div", { class: "grid" },
+      h("section", { class: "card" }, h("h2", {}, "Scans a minute, last hour"), live),
+      h("section", { class: "card" }, h("h2", {}, "By day"), days)),
+    h("div", { class: "grid map-row" },
+      h("section", { class: "card" }, h("h2", {}, "Scans and diversion alerts by province"), map),
+      h("section", { class: "card scroll" }, h("h2", {}, "Provinces ", csvButton("/v1/admin/dashboard/breakdown", { ...period, by: "province" }, "provinces.csv")), provinces)),
+    h("div", { class: "grid" },
+      h("section", { class: "card" }, h("h2", {}, "Budgets ", csvButton("/v1/admin/dashboard/budgets", {}, "budgets.csv")), budgets),
+      h("section", { class: "card" }, h("h2", {}, "Payouts ", csvButton("/v1/admin/dashboard/payouts", {}, "payouts.csv")), payouts)),
+    h("section", { class: "card" }, h("h2", {}, "Breakdown by ", by, " ",
+      h("button", { type: "button", class: "plain csv", onclick: () => downloadCsv("/v1/admin/dashboard/breakdown", { ...period, by: by.value }, `breakdown-${by.value}.csv`) }, "CSV")),
+    breakdown));
+  await registerChina();
+  const refresh = async () => {
+    const q = new URLSearchParams(period);
+    const [totals, minutes, byDay, geo, money, states] = await Promise.all([
+      api("GET", `/v1/admin/dashboard/totals?${q}`),
+      api("GET", `/v1/admin/dashboard/live?${new URLSearchParams(period.campaign ? { campaign: period.campaign } : {})}`),
+      api("GET", `/v1/admin/dashboard/breakdown?${q}&by=day`),
+      api("GET", `/v1/admin/dashboard/map?${q}`),
+      api("GET", `/v1/admin/dashboard/budgets${period.campaign ? `?campaign=${period.campaign}` : ""}`),
+      api("GET", `/v1/admin/dashboard/payouts${period.campaign ? `?campaign=${period.campaign}` : ""}`),
+    ]);
+    if (gen !== generation) return; // the user has moved on
+    tiles.replaceChildren(...KPIS.map(([key, label, value]) =>
+      h("div", { class: "tile", "data-kpi": key }, h("span", { class: "muted" }, label), h("strong", {}, value(totals)))));
+    drawLive(chart(live), minutes);
+    drawDays(chart(days), byDay);
+    drawMap(chart(map), geo);
+    provinces.replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, "Province"), ["Scans", "Wins", "Awarded ¥", "Alerts"].map((t) => h("th", { class: "num" }, t)))),
+      h("tbody", {}, geo.provinces.map((p) => h("tr", { "data-code": p.code },
+        h("td", {}, p.name), h("td", { class: "num" }, p.scans), h("td", { class: "num" }, p.wins),
+        h("td", { class: "num" }, yuan(p.awarded_fen)), h("td", { class: "num" }, p.alerts)))));
+    budgets.replaceChildren(h("tbody", {}, money.map((b) => h("tr", { "data-slug": b.slug },
+      h("td", {}, b.name), h("td", {}, h("span", { class: `status ${b.status}` }, b.status)),
+      h("td", { class: "bar-cell" }, h("div", { class: "bar" }, h("span", { style: `width:${b.budget_fen ? Math.min(100, (100 * b.spent_fen) / b.budget_fen) : 0}%` }))),
+      h("td", { class: "num" }, `¥${yuan(b.spent_fen)} of ¥${yuan(b.budget_fen)}`)))));
+    payouts.replaceChildren(h("tbody", {}, states.map((s) => h("tr", { "data-state": s.state },
+      h("td", {}, s.state), h("td", { class: "num" }, s.payouts), h("td", { class: "num" }, `¥${yuan(s.amount_fen)}`)))));
+    await loadBreakdown(breakdown, period, by.value);
+  };
+  await refresh();
+  if (gen === generation) refreshTimer = setInterval(() => refresh().catch(() => {}), 10_000);
+}
+
+async function loadBreakdown(table, period, by) {
+  const rows = await api("GET", `/v1/admin/dashboard/breakdown?${new URLSearchParams({ ...period, by })}`);
+  table.replaceChildren(
+    h("thead", {}, h("tr", {}, h("th", {}, by), ["Scans", "Claims", "Wins", "Awarded ¥", "Redeemed", "Stopped", "Held"].map((t) => h("th", { class: "num" }, t)))),
+    h("tbody", {}, rows.map((r) => h("tr", { "data-key": r.key }, h("td", {}, r.label),
+      [r.scans, r.claims, r.wins, yuan(r.awarded_fen), r.redemptions, r.blocked, r.held].map((v) => h("td", { class: "num" }, v))))));
+}
+
+const ACCENT = "#b3261e";
+
+function drawLive(c, minutes) {
+  c.setOption({
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    grid: { left: 40, right: 16, top: 30, bottom: 24 },
+    xAxis: { type: "category", data: minutes.map((m) => new Date(m.minute).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [
+      { name: "scans", type: "line", showSymbol: false, areaStyle: { opacity: 0.15 }, data: minutes.map((m) => m.scans) },
+      { name: "claims", type: "line", showSymbol: false, data: minutes.map((m) => m.claims) },
+      { name: "stopped", type: "line", showSymbol: false, color: ACCENT, data: minutes.map((m) => m.stopped) },
+    ],
+  });
+}
+
+function drawDays(c, rows) {
+  c.setOption({
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    grid: { left: 50, right: 50, top: 30, bottom: 24 },
+    xAxis: { type: "category", data: rows.map((r) => r.key) },
+    yAxis: [{ type: "value", minInterval: 1 }, { type: "value", name: "¥" }],
+    series: [
+      { name: "claims", type: "bar", stack: "s", data: rows.map((r) => r.claims) },
+      { name: "stopped", type: "bar", stack: "s", color: ACCENT, data: rows.map((r) => r.blocked) },
+      { name: "awarded ¥", type: "line", yAxisIndex: 1, data: rows.map((r) => r.awarded_fen / 100) },
+    ],
+  });
+}
+
+function drawMap(c, geo) {
+  const top = Math.max(1, ...geo.provinces.map((p) => p.scans));
+  const located = geo.places.filter((p) => p.latitude !== null);
+  c.setOption({
+    tooltip: { trigger: "item", formatter: (p) => (p.data && p.data.label ? `${p.data.label}: ${p.data.value} scans, ${p.data.alerts} alerts` : p.name) },
+    visualMap: { min: 0, max: top, left: 8, bottom: 8, calculable: true, inRange: { color: ["#f3eef6", ACCENT] }, seriesIndex: 0 },
+    geo: { map: "china", nameProperty: "id", roam: true, zoom: 1.15, itemStyle: { borderColor: "#bbb" } },
+    series: [
+      { name: "scans", type: "map", geoIndex: 0, nameProperty: "id", data: geo.provinces.map((p) => ({ name: p.code, value: p.scans, label: p.name, alerts: p.alerts })) },
+      { name: "places", type: "scatter", coordinateSystem: "geo", symbolSize: (v) => 4 + Math.sqrt(v[2]),
+        itemStyle: { color: "#5b4b8a" }, data: located.map((p) => ({ name: p.name, value: [p.longitude, p.latitude, p.scans] })) },
+      { name: "diversion", type: "effectScatter", coordinateSystem: "geo", symbolSize: (v) => 8 + 2 * Math.sqrt(v[2]),
+        itemStyle: { color: ACCENT }, data: located.filter((p) => p.alerts).map((p) => ({ name: `${p.name}: ${p.alerts} alerts`, value: [p.longitude, p.latitude, p.alerts] })) },
+    ],
+  });
+}
+
+// --- risk review -------------------------------------------------------------------------
+
+// A section that loads on its own: a role that may not read it sees why, not a broken page.
+async function section(title, load, ...extra) {
+  const body = h("div");
+  try {
+    body.append(await load());
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    body.append(problem(err));
+  }
+  return h("section", { class: "card" }, h("h2", {}, title, ...extra), body);
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+
+async function reviewPage() {
+  const gen = generation;
+  const reload = () => reviewPage();
+  const act = (fn) => async () => {
+    try {
+      await fn();
+      await reload();
+    } catch (err) {
+      view.prepend(problem(err));
+    }
+  };
+  show(gen, h("h1", {}, "Risk review"),
+    await section("Held wins", async () => {
+      const held = await api("GET", "/v1/admin/held-awards");
+      if (!held.length) return h("p", { class: "muted", id: "no-held" }, "Nothing waits for review.");
+      return h("table", { id: "held" },
+        h("thead", {}, h("tr", {}, ["When", "Account", "Code", "Device · network", "Score", "Reasons"].map((t) => h("th", {}, t)),
+          h("th", { class: "num" }, "¥"), h("th", {}, ""))),
+        h("tbody", {}, held.map((a) => {
+          const reason = h("input", { placeholder: "why void", "aria-label": `reason to void ${a.award_id}`, size: 14 });
+          return h("tr", { "data-award": a.award_id },
+            h("td", {}, when(a.at)), h("td", {}, a.account), h("td", { class: "mono" }, a.code),
+            h("td", {}, `${a.device_id || "–"} · ${a.ip || "–"}`),
+            h("td", {}, a.score === null ? "" : a.score.toFixed(3)), h("td", {}, a.reasons.join(", ")),
+            h("td", { class: "num" }, yuan(a.amount_fen)),
+            h("td", { class: "actions" },
+              h("button", { type: "button", onclick: act(() => api("POST", `/v1/admin/held-awards/${a.award_id}/release`)) }, "Release"),
+              reason,
+              h("button", { type: "button", class: "plain", onclick: act(() => api("POST", `/v1/admin/held-awards/${a.award_id}/void`, { reason: reason.value || "fraud" })) }, "Void")));
+        })));
+    }),
+    await section("Rings", async () => {
+      const rings = await api("GET", "/v1/admin/risk/rings?status=open");
+      if (!rings.length) return h("p", { class: "muted" }, "No open rings.");
+      return h("table", { id: "rings" },
+        h("thead", {}, h("tr", {}, ["Found", "Accounts", "Devices", "Networks", "Density", "Evidence", ""].map((t) => h("th", {}, t)))),
+        h("tbody", {}, rings.map((r) => h("tr", { "data-ring": r.id },
+          h("td", {}, when(r.found_at)), h("td", {}, `${r.size}: ${r.accounts.slice(0, 4).join(", ")}${r.size > 4 ? "…" : ""}`),
+          h("td", {}, r.devices.length), h("td", {}, r.networks.length), h("td", {}, r.density.toFixed(2)),
+          h("td", { class: "small" }, JSON.stringify(r.evidence)),
+          h("td", { class: "actions" },
+            h("button", { type: "button", onclick: act(() => api("POST", `/v1/admin/risk/rings/${r.id}/review`, { verdict: "confirm" })) }, "Confirm and ban"),
+            h("button", { type: "button", class: "plain", onclick: act(() => api("POST", `/v1/admin/risk/rings/${r.id}/review`, { verdict: "dismiss" })) }, "Dismiss"))))));
+    }),
+    await section("Diversion alerts", async () => {
+      const alerts = await api("GET", "/v1/admin/risk/diversion/alerts");
+      if (!alerts.length) return h("p", { class: "muted" }, "No diversion alerts.");
+      return h("table", { id: "alerts" },
+        h("thead", {}, h("tr", {}, ["Case", "Dealer", "Its regions", "Scanned outside in", "Outside / located", "Score", "Last seen", "Status"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, alerts.map((a) => h("tr", {},
+          h("td", { class: "mono" }, a.case_code), h("td", {}, a.dealer_id), h("td", {}, a.expected_regions.join(", ")),
+          h("td", {}, a.observed.map((o) => `${o.name || o.region} (${o.scans})`).join(", ")),
+          h("td", {}, `${a.scans_outside} / ${a.scans_located}`), h("td", {}, a.score.toFixed(2)),
+          h("td", {}, when(a.last_at)), h("td", {}, a.status)))));
+    }, csvButton("/v1/admin/risk/diversion/alerts", {}, "diversion-alerts.csv")),
+    await section("Dealers", async () => {
+      const dealers = await api("GET", "/v1/admin/risk/diversion/dealers");
+      if (!dealers.length) return h("p", { class: "muted" }, "No shipments yet.");
+      const cols = Object.keys(dealers[0]);
+      return h("table", { id: "dealers" }, h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c.replaceAll("_", " "))))),
+        h("tbody", {}, dealers.map((d) => h("tr", {}, cols.map((c) => h("td", {}, typeof d[c] === "object" ? JSON.stringify(d[c]) : d[c]))))));
+    }, csvButton("/v1/admin/risk/diversion/dealers", {}, "dealers.csv")),
+    await section("Model versions", async () => {
+      const models = await api("GET", "/v1/admin/risk/models");
+      if (!models.length) return h("p", { class: "muted" }, "No model trained yet (onecode risk train).");
+      const metric = (m, k) => (m.metrics[k] === undefined ? "" : Number(m.metrics[k]).toFixed(3));
+      return h("div", {}, h("table", { id: "models" },
+        h("thead", {}, h("tr", {}, ["Version", "State", "Trained", "Precision", "Recall", "PR AUC", ""].map((t) => h("th", {}, t)))),
+        h("tbody", {}, models.map((m) => h("tr", { "data-version": m.version },
+          h("td", {}, m.version), h("td", {}, h("span", { class: `status ${m.state}` }, m.state)), h("td", {}, when(m.created_at)),
+          h("td", {}, metric(m, "precision")), h("td", {}, metric(m, "recall")), h("td", {}, metric(m, "pr_auc")),
+          h("td", {}, m.state === "active" ? "" : h("button", { type: "button", class: "plain", onclick: act(() => api("POST", `/v1/admin/risk/models/${m.version}/promote`)) }, "Promote")))))),
+        h("p", {}, h("button", { type: "button", class: "plain", onclick: act(() => api("POST", "/v1/admin/risk/models/rollback")) }, "Roll back to the previous version")));
+    }));
+}
+
+// --- codes -------------------------------------------------------------------------------
+
+async function download(path, filename) {
+  const response = await fetch(path, { headers: { Authorization: "Bearer " + sessionStorage.getItem(TOKEN) } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  save(await response.blob(), filename);
+}
+
+async function codesPage() {
+  const gen = generation;
+  const status = h("div");
+  const issue = h("form", { class: "row", id: "issue-batch" },
+    h("label", {}, "Kind", h("select", { name: "kind" }, ["cap", "bottle", "box", "case", "pallet"].map((k) => h("option", { value: k }, k)))),
+    h("label", {}, "Codes", h("input", { name: "count", type: "number", min: "1", required: true })),
+    h("label", {}, "Note", h("input", { name: "note", maxlength: "200" })),
+    h("button", { type: "submit" }, "Issue batch"));
+  issue.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = Object.fromEntries(new FormData(issue));
+    try {
+      await api("POST", "/v1/admin/batches", { kind: f.kind, count: Number(f.count), note: f.note });
+      await codesPage();
+    } catch (err) {
+      status.replaceChildren(problem(err));
+    }
+  });
+  const exportsBox = h("div", { id: "exports" });
+  const batches = await api("GET", "/v1/admin/batches");
+  const table = h("table", { id: "batches" },
+    h("thead", {}, h("tr", {}, ["Batch", "Kind", "Codes", "Note", "Issued", ""].map((t) => h("th", {}, t)))),
+    h("tbody", {}, batches.map((b) => h("tr", { "data-batch": b.id },
+      h("td", {}, b.id), h("td", {}, b.kind), h("td", { class: "num" }, b.count.toLocaleString()), h("td", {}, b.note),
+      h("td", {}, `${when(b.created_at)} · ${b.created_by}`),
+      h("td", { class: "actions" },
+        h("button", { type: "button", onclick: () => startExport(b, exportsBox).catch((err) => exportsBox.replaceChildren(problem(err))) }, "Print files"),
+        h("button", { type: "button", class: "plain", onclick: () => showExports(b, exportsBox).catch((err) => exportsBox.replaceChildren(problem(err))) }, "Exports"),
+        h("button", { type: "button", class: "plain", onclick: () => download(`/v1/admin/batches/${b.id}/labels?count=24&format=pdf`, `labels-${b.id}.pdf`).catch((err) => status.replaceChildren(problem(err))) }, "Label sheet"))))));
+  const lookupResult = h("div", { id: "lookup-result" });
+  const lookup = h("form", { class: "row", id: "lookup" },
+    h("label", {}, "Code or scanned URL", h("input", { name: "code", required: true, size: 40 })),
+    h("button", { type: "submit" }, "Look up"));
+  lookup.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = new FormData(lookup).get("code").trim();
+    try {
+      const [info, custody] = await Promise.all([
+        api("GET", `/v1/admin/codes/${encodeURIComponent(code)}`),
+        api("GET", `/v1/admin/codes/${encodeURIComponent(code)}/custody`).catch(() => null),
+      ]);
+      lookupResult.replaceChildren(codeCard(info, custody));
+    } catch (err) {
+      lookupResult.replaceChildren(problem(err));
+    }
+  });
+  const range = (id, label, extra, submit) => {
+    const form = h("form", { class: "row", id },
+      h("label", {}, "Batch", h("input", { name: "batch_id", type: "number", min: "1", required: true })),
+      h("label", {}, "From position", h("input", { name: "start", type: "number", min: "0", value: "0" })),
+      h("label", {}, "Count", h("input", { name: "count", type: "number", min: "1" })),
+      extra, h("button", { type: "submit" }, label));
+    const out = h("span", { class: "muted" });
+    form.append(out);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const f = Object.fromEntries(new FormData(form));
+      const body = { batch_id: Number(f.batch_id), start: Number(f.start || 0) };
+      if (f.count) body.count = Number(f.count);
+      try {
+        const r = await submit(body, f);
+        out.textContent = `${r.changed} of ${r.count} codes changed`;
+      } catch (err) {
+        out.replaceChildren(problem(err));
+      }
+    });
+    return form;
+  };
+  show(gen, h("h1", {}, "Codes"),
+    h("section", { class: "card" }, h("h2", {}, "Batches ", csvButton("/v1/admin/batches", {}, "batches.csv")), table, exportsBox),
+    h("section", { class: "card" }, h("h2", {}, "Issue a batch"), issue, status),
+    h("section", { class: "card" }, h("h2", {}, "Activate (空码赋值)"),
+      range("activate", "Activate", [
+        h("label", {}, "Product SKU", h("input", { name: "product_sku", required: true })),
+        h("label", {}, "Lot", h("input", { name: "lot" })),
+        h("label", {}, "Campaign", h("input", { name: "campaign" }))],
+      (body, f) => api("POST", "/v1/admin/activations", { ...body, product_sku: f.product_sku, lot: f.lot, campaign: f.campaign || null }))),
+    h("section", { class: "card" }, h("h2", {}, "Void"),
+      range("void", "Void", [h("label", {}, "Reason", h("input", { name: "reason", required: true }))],
+        (body, f) => api("POST", "/v1/admin/voids", { ...body, reason: f.reason }))),
+    h("section", { class: "card" }, h("h2", {}, "Look up a code"), lookup, lookupResult));
+}
+
+function codeCard(info, custody) {
+  const refs = (list) => list.map((r) => `${r.kind} ${r.display || r.code}`).join(" → ") || "–";
+  return h("dl", { class: "facts" },
+    h("dt", {}, "Code"), h("dd", { class: "mono" }, info.display),
+    h("dt", {}, "Kind · state"), h("dd", {}, `${info.kind} · ${info.state}${info.void_reason ? ` (${info.void_reason})` : ""}`),
+    h("dt", {}, "Batch · position"), h("dd", {}, `${info.batch_id} · ${info.index}`),
+    h("dt", {}, "Product"), h("dd", {}, info.product_sku ? `${info.product_name || ""} ${info.product_sku} lot ${info.lot || "–"}` : "–"),
+    h("dt", {}, "Campaign"), h("dd", {}, info.campaign_slug || "–"),
+    h("dt", {}, "Parents"), h("dd", {}, refs(info.parents)),
+    h("dt", {}, "Children"), h("dd", {}, info.children.length ? `${info.children.length}: ${refs(info.children.slice(0, 6))}` : "–"),
+    h("dt", {}, "Custody"), h("dd", {}, custody ? h("pre", {}, JSON.stringify(custody, null, 1)) : "–"));
+}
+
+async function startExport(batch, box) {
+  const created = await api("POST", `/v1/admin/batches/${batch.id}/exports`, {});
+  box.replaceChildren(h("p", { class: "card secret", id: "export-password" },
+    "Password of these print files (shown once; send it apart from the files): ",
+    h("strong", { class: "mono" }, created.password)));
+  await followExport(created.id, box);
+}
+
+async function showExports(batch, box) {
+  const exports = await api("GET", `/v1/admin/batches/${batch.id}/exports`);
+  box.replaceChildren(h("h3", {}, `Exports of batch ${batch.id}`),
+    exports.length ? h("div", {}, exports.map((e) => exportCard(e))) : h("p", { class: "muted" }, "None yet."));
+}
+
+async function followExport(id, box) {
+  const card = h("div");
+  box.append(card);
+  for (;;) {
+    const e = await api("GET", `/v1/admin/exports/${id}`);
+    card.replaceChildren(exportCard(e));
+    if (e.status !== "running") return;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+function exportCard(e) {
+  const files = (e.manifest && e.manifest.files) || [];
+  return h("div", { class: "export", "data-export": e.id },
+    h("p", {}, `Export ${e.id.slice(0, 8)} · ${e.status} · ${e.codes_done.toLocaleString()} of ${e.codes.toLocaleString()} codes · downloads ${e.downloads}/${e.max_downloads}`),
+    h("progress", { max: e.codes, value: e.codes_done }),
+    e.error ? h("p", { class: "error" }, e.error) : null,
+    h("ul", {}, files.map((f) => h("li", {}, h("button", { type: "button", class: "plain", onclick: () => download(`/v1/admin/exports/${e.id}/files/${f.name}`, f.name) }, `Download ${f.name}`),
+      ` ${f.codes ? f.codes.toLocaleString() + " codes" : ""}`))));
+}
+
 // --- routing -----------------------------------------------------------------------------
 
 const routes = [
+  [/^#\/dashboard(\?.*)?$/, dashboardPage],
   [/^#\/campaigns\/([^/]+)$/, (m) => campaignPage(decodeURIComponent(m[1]))],
   [/^#\/campaigns$/, campaignsPage],
   [/^#\/audit$/, auditPage],
+  [/^#\/review$/, reviewPage],
+  [/^#\/codes$/, codesPage],
 ];
 
 async function route() {
+  const mine = ++generation;
+  clearInterval(refreshTimer);
+  for (const c of Object.values(charts)) c.dispose();
+  for (const key of Object.keys(charts)) delete charts[key];
   const signedIn = Boolean(sessionStorage.getItem(TOKEN));
   const bar = document.getElementById("bar");
   bar.hidden = !signedIn;
@@ -240,7 +673,7 @@ async function route() {
       try {
         await page(match);
       } catch (err) {
-        show(h("h1", {}, "Could not load this page"), err instanceof ApiError ? problem(err) : h("p", { class: "error" }, String(err)));
+        show(mine, h("h1", {}, "Could not load this page"), err instanceof ApiError ? problem(err) : h("p", { class: "error" }, String(err)));
       }
       return;
     }
