@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser migrate demo serve test lint bench bench-scan bench-payouts bench-risk clean
+.PHONY: install browser migrate demo serve test lint bench bench-scan bench-payouts bench-risk bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-scan: install
 # The payout part alone.
 bench-payouts: install
 	$(BIN)/python -m bench.payouts
+
+# Every dashboard panel over ten million scans in PostgreSQL (bench/out/dashboard.json)
+bench-dashboard: install
+	$(BIN)/python -m bench.dashboard
 
 # Risk on simulated markets the model never saw (bench/out/risk.json; docs/risk.md)
 bench-risk: install

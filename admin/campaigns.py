@@ -6,15 +6,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from admin.deps import roles
 from admin.tabular import TabularRoute
 from brands.service import Principal
 from infra.db import utcnow
+from infra.errors import Conflict
 from infra.web import ErrorResponse, SessionDep
-from rewards import campaigns, forecast
+from rewards import backtest, campaigns, forecast
 from rewards.campaigns import CampaignSpec
 from rewards.consumer_scan import spent_fen
 from rewards.prizes import PrizeTable
@@ -88,6 +89,64 @@ def campaign_changes(
         ChangeOut(actor=c.actor, at=c.at, before=c.before, after=c.after)
         for c in campaigns.changes(session, brand_id=who.brand_id, slug=slug)
     ]
+
+
+@router.get("/{slug}/compare")
+def compare_versions(
+    slug: str,
+    a: Annotated[int, Query(ge=1, description="One version.")],
+    b: Annotated[int, Query(ge=1, description="The other.")],
+    session: SessionDep,
+    who: Annotated[Principal, roles(*READERS)],
+) -> list[campaigns.Difference]:
+    """The settings that differ between two versions of the campaign (its history keeps every
+    version's settings): one row a setting, with its value in `a` and in `b`."""
+    return campaigns.compare(session, brand_id=who.brand_id, slug=slug, a=a, b=b)
+
+
+class BacktestIn(BaseModel):
+    proposal: CampaignSpec = Field(
+        description="The campaign's settings as they would be published: the body of "
+        "`PUT /v1/admin/campaigns/{slug}`."
+    )
+    days: int = Field(7, ge=1, le=90, description="Replay the scans of the last N days.")
+
+
+class BacktestOut(BaseModel):
+    id: str
+    status: str = Field(description="queued, started, finished or failed.")
+    result: dict[str, Any] | None = Field(
+        None,
+        description="When finished: `scans` replayed, and a `current` and a `proposed` summary "
+        "(outcomes, money by tier and region, budget left; docs/replay.md).",
+    )
+    error: str = ""
+
+
+@router.post(
+    "/{slug}/backtests",
+    status_code=202,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def start_backtest(
+    slug: str, body: BacktestIn, session: SessionDep, who: Annotated[Principal, roles(*EDITORS)]
+) -> BacktestOut:
+    """Replay the campaign's recorded scans of the last days with its settings and with the
+    proposed ones, before publishing them (a worker runs it: `onecode worker`). Poll
+    `GET /v1/admin/campaigns/backtests/{id}` for the result."""
+    campaigns.get_campaign(session, brand_id=who.brand_id, slug=slug)
+    if body.proposal.slug != slug:
+        raise Conflict("a campaign's slug cannot change", slug=slug)
+    proposal = body.proposal.model_dump(mode="json")
+    job_id = backtest.enqueue(who.brand_id, slug, proposal, body.days)
+    return BacktestOut(id=job_id, status="queued")
+
+
+@router.get("/backtests/{backtest_id}", responses={404: {"model": ErrorResponse}})
+def get_backtest(backtest_id: str, who: Annotated[Principal, roles(*EDITORS)]) -> BacktestOut:
+    """A back-test's state and, once finished, what the campaign would have paid as it is and
+    as proposed."""
+    return BacktestOut.model_validate(backtest.status(who.brand_id, backtest_id))
 
 
 class ForecastOut(BaseModel):

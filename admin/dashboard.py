@@ -80,7 +80,8 @@ def breakdown(
     p: PeriodDep,
     by: Annotated[GroupBy, Query(description="What a row is.")] = "day",
 ) -> list[Row]:
-    """The totals by day, campaign, product, region (as scanned) or province."""
+    """The totals by day, campaign, product, region (a city; districts count in theirs) or
+    province."""
     return dashboard.breakdown(session, who.brand_id, p, by)
 
 
@@ -120,7 +121,7 @@ def payouts(
 
 @router.get("/map", responses=_ERRORS)
 def china_map(session: SessionDep, who: Who, p: PeriodDep) -> MapData:
-    """Consumer scans, wins and open diversion alerts by province (the map's colours, keyed by
-    administrative code, e.g. 440000) and by region as scanned, with its scans' mean position
-    (the map's points)."""
+    """Scans, wins and open diversion alerts by province (the map's colours, keyed by
+    administrative code, e.g. 440000) and by city, with its located scans' mean position (the
+    map's points)."""
     return dashboard.china_map(session, who.brand_id, p)

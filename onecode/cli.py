@@ -607,8 +607,9 @@ def run_worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
     sweep_every: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 5.0,
 ) -> None:
-    """Pay payouts from the `payouts` queue, reconcile days from the `reconcile` queue and run
-    risk's training, ring and diversion jobs from the `risk` queue (rq);
+    """Pay payouts from the `payouts` queue, reconcile days from the `reconcile` queue, run
+    risk's training, ring and diversion jobs from the `risk` queue and campaign back-tests from
+    the `backtest` queue (rq);
     sweep for payouts that are due, and queue each day's reconciliation."""
     import threading
 
@@ -616,6 +617,7 @@ def run_worker(
 
     from infra.redis import get_redis
     from payouts import jobs, sweeper
+    from rewards import backtest
     from risk import jobs as risk_jobs
 
     # SimpleWorker runs jobs in this process instead of forking one per job: a payout is a
@@ -628,9 +630,8 @@ def run_worker(
     if not burst:  # a burst run drains the queue as it is, then stops
         sweeping.start()
     try:
-        SimpleWorker([*jobs.QUEUES, risk_jobs.QUEUE], connection=get_redis()).work(
-            burst=burst, logging_level="WARNING"
-        )
+        queues = [*jobs.QUEUES, risk_jobs.QUEUE, backtest.QUEUE]
+        SimpleWorker(queues, connection=get_redis()).work(burst=burst, logging_level="WARNING")
     finally:
         stop.set()
 

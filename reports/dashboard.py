@@ -7,11 +7,10 @@ Days are the market's days (settings.report_timezone); periods include both ends
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,24 +18,12 @@ from sqlalchemy.orm import Session
 from brands.models import Product, Region
 from payouts.models import PayoutTally
 from rewards.consumer_scan import spent_fen
-from rewards.models import Campaign, ScanDay, ScanMinute
-from rewards.rollups import STOPPED, report_zone
+from rewards.models import Campaign, ScanDay, ScanMinute, ScanPlaceDay
+from rewards.rollups import report_zone
 from risk.models import DiversionAlert
+from risk.regions import city_of, divisions
 
 GroupBy = Literal["day", "campaign", "product", "region", "province"]
-GROUPS: dict[str, Any] = {
-    "day": ScanDay.day,
-    "campaign": ScanDay.campaign_id,
-    "product": ScanDay.product_id,
-    "region": ScanDay.region_code,
-    "province": ScanDay.region_code,  # folded into provinces after the query
-}
-# A field scan that went through, by what it did.
-FIELD_DONE = {
-    "store_redeem": "redemptions",
-    "store_open_case": "case_openings",
-    "guide_sale": "guide_sales",
-}
 
 
 @dataclass(frozen=True)
@@ -53,33 +40,22 @@ class Period:
 
 @dataclass
 class Measures:
-    """What happened to scans in one cell of the dashboard."""
+    """What happened to scans in one cell of the dashboard (rewards.models._ScanCounts)."""
 
     scans: int = 0
     claims: int = 0  # consumer scans that drew: won or "thanks"
     wins: int = 0
     awarded_fen: int = 0
+    stopped: int = 0  # refused by risk before the draw (block or challenge)
+    held: int = 0  # won, but held for review
+    held_fen: int = 0
+    already_claimed: int = 0  # caps someone else had claimed: collected or leaked codes
     redemptions: int = 0
     case_openings: int = 0
     guide_sales: int = 0
-    blocked: int = 0  # refused by risk before the draw (block or challenge)
-    held: int = 0  # won, but held for review
-    held_fen: int = 0
 
-    def add(self, role: str, outcome: str, scans: int, fen: int, held: int, held_fen: int) -> None:
-        self.scans += scans
-        if role == "consumer":
-            if outcome in ("won", "thanks"):
-                self.claims += scans
-            if outcome == "won":
-                self.wins += scans
-                self.awarded_fen += fen
-            if outcome in STOPPED:
-                self.blocked += scans
-        elif outcome == "ok" and role in FIELD_DONE:
-            setattr(self, FIELD_DONE[role], getattr(self, FIELD_DONE[role]) + scans)
-        self.held += held
-        self.held_fen += held_fen
+
+MEASURES = [f.name for f in fields(Measures)]
 
 
 @dataclass
@@ -88,58 +64,62 @@ class Row(Measures):
     label: str = ""
 
 
-def _where(brand_id: int, period: Period) -> list[Any]:
-    where = [
-        ScanDay.brand_id == brand_id,
-        ScanDay.day >= period.since,
-        ScanDay.day <= period.until,
-    ]
+M = TypeVar("M", bound=Measures)
+
+
+def _add(target: M, sums: Iterable[Any]) -> M:
+    """Add a query's sums (in MEASURES order) to `target`; no sums add nothing."""
+    for name, value in zip(MEASURES, sums, strict=False):
+        setattr(target, name, getattr(target, name) + int(value))
+    return target
+
+
+def _sums(table: Any) -> list[Any]:
+    return [func.coalesce(func.sum(getattr(table, m)), 0) for m in MEASURES]
+
+
+def _where(table: Any, brand_id: int, period: Period) -> list[Any]:
+    where = [table.brand_id == brand_id, table.day >= period.since, table.day <= period.until]
     if period.campaign_id is not None:
-        where.append(ScanDay.campaign_id == period.campaign_id)
+        where.append(table.campaign_id == period.campaign_id)
     return where
 
 
-def _sums(session: Session, brand_id: int, period: Period, *group: Any) -> Iterable[Any]:
-    return session.execute(
-        select(
-            *group,
-            ScanDay.role,
-            ScanDay.outcome,
-            func.sum(ScanDay.scans),
-            func.sum(ScanDay.amount_fen),
-            func.sum(ScanDay.held),
-            func.sum(ScanDay.held_fen),
-        )
-        .where(*_where(brand_id, period))
-        .group_by(*group, ScanDay.role, ScanDay.outcome)
-    )
-
-
 def totals(session: Session, brand_id: int, period: Period) -> Measures:
-    total = Measures()
-    for role, outcome, *sums in _sums(session, brand_id, period):
-        total.add(role, outcome, *(int(s or 0) for s in sums))
-    return total
+    row = session.execute(select(*_sums(ScanDay)).where(*_where(ScanDay, brand_id, period))).one()
+    return _add(Measures(), row)
 
 
 def breakdown(session: Session, brand_id: int, period: Period, by: GroupBy) -> list[Row]:
-    """The period's measures by day, campaign, product, region (as scanned) or province."""
+    """The period's measures by day, campaign, product, region (city) or province."""
+    table: Any = ScanPlaceDay if by in ("region", "province") else ScanDay
+    column = {"day": table.day, "campaign": table.campaign_id, "product": ScanDay.product_id}
+    group = column.get(by, ScanPlaceDay.region_code)
+    query = select(group, *_sums(table)).where(*_where(table, brand_id, period)).group_by(group)
+    provinces = Provinces.load(session, brand_id) if by in ("region", "province") else None
     rows: dict[str, Row] = {}
-    provinces = Provinces.load(session, brand_id) if by == "province" else None
-    for key, role, outcome, *sums in _sums(session, brand_id, period, GROUPS[by]):
-        k = str(key)
-        if provinces is not None:
-            k = provinces.of(k)
-        row = rows.setdefault(k, Row(key=k))
-        row.add(role, outcome, *(int(s or 0) for s in sums))
-    _label(session, brand_id, by, rows)
+    for key, *sums in session.execute(query):
+        k = provinces.of(str(key)) if provinces is not None and by == "province" else str(key)
+        _add(rows.setdefault(k, Row(key=k)), sums)
+    _label(session, brand_id, by, rows, provinces)
     return sorted(rows.values(), key=lambda r: r.key if by == "day" else -r.scans)
 
 
-def _label(session: Session, brand_id: int, by: GroupBy, rows: dict[str, Row]) -> None:
+def _label(
+    session: Session,
+    brand_id: int,
+    by: GroupBy,
+    rows: dict[str, Row],
+    provinces: Provinces | None,
+) -> None:
     names: dict[str, str] = {}
     if by == "campaign":
-        names = {str(i): n for i, n in session.execute(select(Campaign.id, Campaign.name))}
+        names = {
+            str(i): n
+            for i, n in session.execute(
+                select(Campaign.id, Campaign.name).where(Campaign.brand_id == brand_id)
+            )
+        }
         names["0"] = "(no campaign)"
     elif by == "product":
         names = {
@@ -149,53 +129,38 @@ def _label(session: Session, brand_id: int, by: GroupBy, rows: dict[str, Row]) -
             )
         }
         names["0"] = "(unknown product)"
-    elif by in ("region", "province"):
-        names = {
-            c: n
-            for c, n in session.execute(
-                select(Region.code, Region.name).where(Region.brand_id == brand_id)
-            )
-        }
-        names[""] = "(no region)"
     for k, row in rows.items():
-        row.label = names.get(k, k)
+        if provinces is not None:
+            row.label = provinces.name(k) if k else "(no region)"
+        else:
+            row.label = names.get(k, k)
 
 
-@dataclass(frozen=True)
-class Minute:
-    minute: datetime
-    scans: int
-    claims: int
-    wins: int
-    awarded_fen: int
-    stopped: int
+@dataclass
+class Minute(Measures):
+    minute: datetime | None = None
 
 
 def live(
     session: Session, brand_id: int, *, now: datetime, minutes: int = 60, campaign_id: int | None
 ) -> list[Minute]:
-    """Scans a minute over the last `minutes` minutes, oldest first, every minute present."""
+    """The measures a minute over the last `minutes` minutes, oldest first, every minute
+    present."""
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=minutes - 1)
     query = (
-        select(
-            ScanMinute.minute,
-            func.sum(ScanMinute.scans),
-            func.sum(ScanMinute.claims),
-            func.sum(ScanMinute.wins),
-            func.sum(ScanMinute.amount_fen),
-            func.sum(ScanMinute.stopped),
-        )
+        select(ScanMinute.minute, *_sums(ScanMinute))
         .where(ScanMinute.brand_id == brand_id, ScanMinute.minute >= start)
         .group_by(ScanMinute.minute)
     )
     if campaign_id is not None:
         query = query.where(ScanMinute.campaign_id == campaign_id)
-    seen = {m: [int(v or 0) for v in vals] for m, *vals in session.execute(query)}
-    return [
-        Minute(m, *seen.get(m, [0, 0, 0, 0, 0]))
-        for m in (start + timedelta(minutes=i) for i in range(minutes))
-    ]
+    seen = {m: sums for m, *sums in session.execute(query)}
+    out = []
+    for i in range(minutes):
+        at = start + timedelta(minutes=i)
+        out.append(_add(Minute(minute=at), seen.get(at, ())))
+    return out
 
 
 @dataclass(frozen=True)
@@ -244,7 +209,7 @@ def payouts(session: Session, brand_id: int, campaign_id: int | None = None) -> 
 @dataclass
 class Provinces:
     """Which province a region code is in: its root in the brand's region tree, else the
-    administrative code's first two digits (GB/T 2260: 440106 is in 440000)."""
+    administrative code's first two digits (GB/T 2260: 440106 is in 440000); and its name."""
 
     root: dict[str, str]
     names: dict[str, str]
@@ -266,6 +231,13 @@ class Provinces:
                 top = by_id[top.parent_id]
             root[r.code] = top.code
         return cls(root, {r.code: r.name for r in regions})
+
+    def name(self, code: str) -> str:
+        """The brand's name for a region, else the administrative division's, else the code."""
+        if code in self.names:
+            return self.names[code]
+        division = divisions().centre(code)
+        return division.name if division is not None else code
 
     def of(self, code: str) -> str:
         if code in self.root:
@@ -290,49 +262,45 @@ class Place:
 @dataclass
 class MapData:
     provinces: list[Place] = field(default_factory=list)
-    places: list[Place] = field(default_factory=list)  # regions as scanned, at their scans' centre
+    places: list[Place] = field(default_factory=list)  # cities, at their located scans' centre
 
 
 def china_map(session: Session, brand_id: int, period: Period) -> MapData:
-    """Scans and diversion alerts by province (for the map's colours) and by region as scanned
-    (its points, placed at the mean position of the region's located scans)."""
+    """Scans and open diversion alerts by province (the map's colours) and by city (its points,
+    placed at the mean position of the city's located scans); scans without a region are in
+    the totals only."""
     provinces = Provinces.load(session, brand_id)
     query = (
         select(
-            ScanDay.region_code,
-            ScanDay.outcome,
-            func.sum(ScanDay.scans),
-            func.sum(ScanDay.amount_fen),
-            func.sum(ScanDay.located),
-            func.sum(ScanDay.lat_sum),
-            func.sum(ScanDay.lon_sum),
+            ScanPlaceDay.region_code,
+            func.sum(ScanPlaceDay.scans),
+            func.sum(ScanPlaceDay.wins),
+            func.sum(ScanPlaceDay.awarded_fen),
+            func.sum(ScanPlaceDay.located),
+            func.sum(ScanPlaceDay.lat_sum),
+            func.sum(ScanPlaceDay.lon_sum),
         )
-        .where(*_where(brand_id, period), ScanDay.role == "consumer")
-        .group_by(ScanDay.region_code, ScanDay.outcome)
+        .where(*_where(ScanPlaceDay, brand_id, period))
+        .group_by(ScanPlaceDay.region_code)
     )
     places: dict[str, Place] = {}
-    located: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for code, outcome, scans, fen, n, lat, lon in session.execute(query):
-        place = places.setdefault(code, Place(code, provinces.names.get(code, code)))
-        place.scans += int(scans or 0)
-        if outcome == "won":
-            place.wins += int(scans or 0)
-            place.awarded_fen += int(fen or 0)
-        acc = located[code]
-        acc[0] += float(n or 0)
-        acc[1] += float(lat or 0)
-        acc[2] += float(lon or 0)
+    for code, scans, wins, fen, located, lat, lon in session.execute(query):
+        place = places[code] = Place(code, provinces.name(code))
+        place.scans, place.wins, place.awarded_fen = int(scans or 0), int(wins or 0), int(fen or 0)
+        if located:  # PostgreSQL sums integers as numeric (Decimal)
+            place.latitude = float(lat) / int(located)
+            place.longitude = float(lon) / int(located)
+        elif (centre := divisions().centre(code)) is not None:
+            place.latitude, place.longitude = centre.latitude, centre.longitude
     for alert_regions in _alert_regions(session, brand_id, period):
-        for code in alert_regions:
-            places.setdefault(code, Place(code, provinces.names.get(code, code))).alerts += 1
-    for code, (count, lat_sum, lon_sum) in located.items():
-        if count:
-            places[code].latitude = lat_sum / count
-            places[code].longitude = lon_sum / count
+        for code in {city_of(r) for r in alert_regions}:
+            places.setdefault(code, Place(code, provinces.name(code))).alerts += 1
     by_province: dict[str, Place] = {}
     for p in places.values():
+        if not p.code:  # scans without a region (field scans, consumers who gave none)
+            continue
         code = provinces.of(p.code)
-        prov = by_province.setdefault(code, Place(code, provinces.names.get(code, code)))
+        prov = by_province.setdefault(code, Place(code, provinces.name(code)))
         prov.scans += p.scans
         prov.wins += p.wins
         prov.awarded_fen += p.awarded_fen

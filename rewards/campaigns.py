@@ -3,6 +3,7 @@ scan: the brand's config version is bumped when the change commits."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,12 @@ class CampaignNotFound(NotFound):
     """No campaign with this slug in the brand."""
 
     code = "CAMPAIGN_NOT_FOUND"
+
+
+class VersionNotFound(NotFound):
+    """The campaign never had this version."""
+
+    code = "CAMPAIGN_VERSION_NOT_FOUND"
 
 
 class CampaignExists(Conflict):
@@ -256,3 +263,32 @@ def changes(session: Session, *, brand_id: int, slug: str) -> list[CampaignChang
             .order_by(CampaignChange.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class Difference:
+    setting: str
+    a: Any
+    b: Any
+
+
+# Settings that change with every version, so say nothing about what changed.
+_BOOKKEEPING = ("version", "updated_at")
+
+
+def compare(session: Session, *, brand_id: int, slug: str, a: int, b: int) -> list[Difference]:
+    """The settings that differ between two versions of a campaign, as each version had them
+    (from its change history)."""
+    versions = {
+        int(c.after.get("version", 0)): c.after
+        for c in changes(session, brand_id=brand_id, slug=slug)
+    }
+    for v in (a, b):
+        if v not in versions:
+            raise VersionNotFound(f"{slug} has no version {v}", version=v, known=sorted(versions))
+    first, second = versions[a], versions[b]
+    return [
+        Difference(key, first.get(key), second.get(key))
+        for key in sorted(set(first) | set(second))
+        if key not in _BOOKKEEPING and first.get(key) != second.get(key)
+    ]

@@ -190,10 +190,26 @@ class CaseOpening(Base):
     reward_award_id: Mapped[str | None] = mapped_column(String(32))
 
 
-class ScanDay(Base):
-    """Scans of a day (China time) by campaign, product, region, role and outcome: what the
-    dashboard sums. Kept by the recorder in the transaction that writes the scans
-    (infra/tallies.py); `onecode reports rebuild` recomputes it from `scans`."""
+class _ScanCounts:
+    """What the dashboard counts of scans, in every rollup of them."""
+
+    scans: Mapped[int] = mapped_column(BigInteger, default=0)
+    claims: Mapped[int] = mapped_column(BigInteger, default=0)  # consumer scans that drew
+    wins: Mapped[int] = mapped_column(BigInteger, default=0)
+    awarded_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # prize money won
+    stopped: Mapped[int] = mapped_column(BigInteger, default=0)  # blocked or challenged by risk
+    held: Mapped[int] = mapped_column(BigInteger, default=0)  # won, held for review
+    held_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    already_claimed: Mapped[int] = mapped_column(BigInteger, default=0)  # someone else's cap
+    redemptions: Mapped[int] = mapped_column(BigInteger, default=0)
+    case_openings: Mapped[int] = mapped_column(BigInteger, default=0)
+    guide_sales: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ScanDay(_ScanCounts, Base):
+    """Scans of a day (market time) by campaign and product: the dashboard's totals and its
+    breakdowns by day, campaign and product. Kept by the recorder in the transaction that
+    writes the scans (infra/tallies.py); `onecode reports rebuild` recounts it from `scans`."""
 
     __tablename__ = "scan_days"
 
@@ -201,20 +217,26 @@ class ScanDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: unknown
-    region_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
-    scans: Mapped[int] = mapped_column(BigInteger, default=0)
-    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    held: Mapped[int] = mapped_column(BigInteger, default=0)
-    held_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Scans with a position, and their coordinates summed: a region's centre on the map.
+
+
+class ScanPlaceDay(_ScanCounts, Base):
+    """Scans of a day by campaign and city (a scanned district counts in its city, so that a
+    month of a national campaign is tens of thousands of rows, not millions): the map and the
+    breakdowns by region and province. Kept like ScanDay."""
+
+    __tablename__ = "scan_place_days"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(32), primary_key=True)  # "": none
+    # Scans with a position, and their coordinates summed: the place's centre on the map.
     located: Mapped[int] = mapped_column(BigInteger, default=0)
     lat_sum: Mapped[float] = mapped_column(Float, default=0.0)
     lon_sum: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class ScanMinute(Base):
+class ScanMinute(_ScanCounts, Base):
     """Scans a minute by campaign: the dashboard's live line. Kept like ScanDay."""
 
     __tablename__ = "scan_minutes"
@@ -222,8 +244,3 @@ class ScanMinute(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
     minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
-    scans: Mapped[int] = mapped_column(BigInteger, default=0)
-    claims: Mapped[int] = mapped_column(BigInteger, default=0)  # won or "thanks"
-    wins: Mapped[int] = mapped_column(BigInteger, default=0)
-    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    stopped: Mapped[int] = mapped_column(BigInteger, default=0)  # blocked, challenged or held

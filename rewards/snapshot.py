@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import bisect
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from brands.models import Region
 from codegen.models import Activation, CodeBatch, CodeVoid
@@ -136,9 +138,11 @@ def _tiers(prize_table: dict[str, Any]) -> tuple[Tier, ...]:
     return tuple(PrizeTable.model_validate(prize_table).tiers)
 
 
-def load(brand_id: int) -> Snapshot:
+def load(brand_id: int, *, session: Session | None = None) -> Snapshot:
+    """The brand's configuration as the scan path needs it, read in its own session, or in
+    `session` (a back-test reads a proposed change there, never committed)."""
     version = config_version(get_redis(), brand_id)
-    with get_sessionmaker()() as s:
+    with nullcontext(session) if session is not None else get_sessionmaker()() as s:
         acts: dict[int, list[tuple[int, int, int, int | None]]] = {}
         for a in s.scalars(select(Activation).where(Activation.brand_id == brand_id)):
             acts.setdefault(a.batch_id, []).append((a.start, a.end, a.product_id, a.campaign_id))
@@ -214,6 +218,11 @@ class SnapshotCache:
 
     def forget(self) -> None:
         self._snapshots = {}
+
+    def pin(self, snapshot: Snapshot) -> None:
+        """Serve this snapshot for its brand until `forget`: for a back-test's process only,
+        which replays scans under a proposed configuration that is not in the database."""
+        self._snapshots[snapshot.brand_id] = snapshot
 
 
 snapshots = SnapshotCache()

@@ -37,8 +37,7 @@ class Division:
 
     @property
     def city(self) -> str:
-        # Municipalities (Beijing 11, Tianjin 12, Shanghai 31, Chongqing 50) are their own city.
-        return self.province if self.code[:2] in ("11", "12", "31", "50") else self.code[:4] + "00"
+        return city_of(self.code)
 
     def lineage(self) -> list[str]:
         """District, city, province: nearest first, no repeats."""
@@ -47,6 +46,15 @@ class Division:
             if code not in out:
                 out.append(code)
         return out
+
+
+def city_of(code: str) -> str:
+    """The city of an administrative code: district 440106 is in 440100; a municipality's
+    districts (Beijing 11, Tianjin 12, Shanghai 31, Chongqing 50) are in the municipality. Codes
+    that are not six digits stay as they are (a brand's own region codes)."""
+    if len(code) != 6 or not code.isdigit() or code.endswith("0000"):
+        return code
+    return code[:2] + "0000" if code[:2] in ("11", "12", "31", "50") else code[:4] + "00"
 
 
 class RegionDataMissing(RuntimeError):

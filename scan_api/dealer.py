@@ -14,6 +14,8 @@ from infra.errors import InvalidInput
 from infra.web import SessionDep, error_responses
 from logistics import service as logistics
 from logistics.service import DevicePrincipal
+from reports import channel
+from reports.channel import DealerRow, ShipmentRow, StoreRow
 
 router = APIRouter(tags=["dealer"])
 _bearer = HTTPBearer(auto_error=False, description="A PDA credential from the admin.")
@@ -110,4 +112,25 @@ def upload(
         duplicate=sum(r.status == "duplicate" for r in results),
         error=sum(r.status == "error" for r in results),
         results=[CodeResultOut(**asdict(r)) for r in results],
+    )
+
+
+class DealerView(BaseModel):
+    dealer: DealerRow
+    stores: list[StoreRow] = Field(description="Stores the dealer supplies.")
+    shipments: list[ShipmentRow] = Field(description="The dealer's latest 100, newest first.")
+
+
+@router.get("/v1/dealer/me", responses=error_responses(InvalidToken))
+def dealer_view(
+    session: SessionDep, who: Annotated[DevicePrincipal, Depends(device)]
+) -> DealerView:
+    """The dealer's own view, with its PDA credential: its authorized regions, cases in and
+    out, its stores with their redemptions, and its latest shipments. Nothing of other
+    dealers."""
+    (me,) = channel.dealers(session, who.brand_id, dealer_id=who.dealer_id)
+    return DealerView(
+        dealer=me,
+        stores=channel.stores(session, who.brand_id, dealer_id=who.dealer_id),
+        shipments=channel.shipments(session, who.brand_id, dealer_id=who.dealer_id, limit=100),
     )

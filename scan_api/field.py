@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +17,10 @@ from brands import field
 from brands.errors import InvalidToken, RoleRequired
 from brands.field import AlreadyRegistered, FieldPrincipal, InvalidInvite
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
+from infra.db import utcnow
 from infra.web import SessionDep, error_responses
+from reports import channel
+from reports.channel import StoreRow
 from rewards import guides, recorder, stores, vouchers
 from rewards.guides import BottleNotActive, BottleSoldByAnother, NotABottleCode
 from rewards.stores import CaseNotActive, CaseOpenedElsewhere, NotACaseCode
@@ -261,3 +265,42 @@ def open_case(
     return OpenCaseOut(
         code=r.code, product_sku=r.product_sku, reward_fen=r.reward_fen, repeat=r.repeat
     )
+
+
+class FieldView(BaseModel):
+    role: str
+    stores: list[StoreRow] = Field(
+        description="A salesperson's: the stores they signed up; a store owner's or a guide's: "
+        "their store."
+    )
+    registrations_30d: int = Field(description="Stores a salesperson signed up in 30 days.")
+
+
+@router.get("/v1/field/me", responses=error_responses(InvalidToken))
+def field_view(session: SessionDep, who: FieldDep) -> FieldView:
+    """The field account's own view: a salesperson's stores (with their redemptions and case
+    openings) and sign-ups; a store owner's or guide's store. Nothing of anyone else's."""
+    if who.role == "salesperson":
+        stores = channel.stores(session, who.brand_id, salesperson_id=who.account_id)
+        since = utcnow() - timedelta(days=30)
+        standing = [
+            s
+            for s in channel.leaderboard(
+                session,
+                who.brand_id,
+                of="salespeople",
+                by="registrations",
+                since=since,
+                limit=10**6,
+            )
+            if s.id == who.account_id
+        ]
+        return FieldView(
+            role=who.role,
+            stores=stores,
+            registrations_30d=standing[0].registrations if standing else 0,
+        )
+    mine = (
+        [] if who.store_id is None else channel.stores(session, who.brand_id, store_id=who.store_id)
+    )
+    return FieldView(role=who.role, stores=mine, registrations_30d=0)

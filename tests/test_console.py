@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import pyzipper
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
@@ -27,7 +28,9 @@ from rewards import campaigns
 from rewards.campaigns import CampaignSpec
 from tests.conftest import BrandCtx
 from tests.helpers import code
+from tests.test_backtest import _work
 from tests.test_consumer_scan import _setup
+from tests.test_field import _store, _world
 from tests.test_risk_seam import _always, _drain
 
 PASSWORD = "correct horse battery"
@@ -109,6 +112,10 @@ def test_sign_in_create_tune_and_publish_a_campaign(
     expect(page.get_by_text("version 2")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("#status")).to_have_text("active")
+    page.locator("#compare").get_by_label("Version", exact=True).fill("1")
+    page.locator("#compare").get_by_role("button", name="Compare").click()
+    expect(page.locator("#differences")).to_contain_text("prize_table")
+    expect(page.locator("#differences")).to_contain_text("status")
     _shot(page, "campaign")
 
     with session_scope() as s:  # what the browser did is what the database holds
@@ -210,6 +217,15 @@ def test_scans_reach_the_dashboard_and_map_a_held_win_is_released_a_print_file_d
         assert holds.waiting(s, brand.id) == []
         assert ledger.balance(s, brand.id, "consumer:o-3") == 188  # owed, and now payable
 
+    page.goto(api_url + "/console/#/campaigns/spring")
+    page.get_by_label("probability of cash-188").fill("0.5")
+    page.get_by_role("button", name="Back-test on the last 7 days").click()
+    expect(page.locator("#backtest")).to_contain_text("onecode worker")
+    _work()  # the worker's turn
+    expect(page.locator("#backtest-result")).to_contain_text("as proposed")
+    expect(page.locator("#backtest-result tr", has_text="prize money")).to_contain_text("7.52")
+    _shot(page, "backtest")
+
     page.get_by_role("link", name="Codes").click()
     page.locator(f"#batches tr[data-batch='{batch}']").get_by_role(
         "button", name="Print files"
@@ -223,3 +239,24 @@ def test_scans_reach_the_dashboard_and_map_a_held_win_is_released_a_print_file_d
     assert len(lines) == 10
     assert code(brand.id, batch, 0) in lines[0]
     _shot(page, "codes")
+
+
+def test_the_channel_page_shows_dealers_stores_and_leaders(
+    page: Page, api_url: str, brand: BrandCtx, client: TestClient
+) -> None:
+    w = _world(client, brand)
+    store = _store(client, str(w["invite"]), "owner-1")
+    _password(brand)
+    _sign_in(page, api_url, brand)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.get_by_role("link", name="Channel").click()
+    expect(page.locator("#dealer-list")).to_contain_text("广州")
+    expect(page.locator("#store-list")).to_contain_text(store["store_code"])
+    expect(page.locator("#top-sales tbody tr").first).to_contain_text("sales-1")
+    with page.expect_download() as downloading:
+        page.locator("section", has=page.locator("#store-list")).get_by_role(
+            "button", name="CSV"
+        ).click()
+    sheet = Path(downloading.value.path()).read_text(encoding="utf-8-sig")
+    assert store["store_code"] in sheet
+    _shot(page, "channel")

@@ -94,10 +94,10 @@ def test_rollups_follow_the_recorder_and_equal_a_recount(
         provinces = dashboard.breakdown(s, brand.id, Period(DAY, DAY), "province")
         other_day = dashboard.totals(s, brand.id, Period(DAY + timedelta(1), DAY + timedelta(1)))
     assert (total.scans, total.claims, total.wins, total.awarded_fen) == (11, 8, 8, 8 * 188)
-    assert (total.blocked, total.held, total.held_fen) == (1, 1, 188)
+    assert (total.stopped, total.held, total.held_fen, total.already_claimed) == (1, 1, 188, 1)
     assert other_day.scans == 0
     assert [m.scans for m in live] == [0, 11, 0]  # the minute before, of, and after the scans
-    assert live[1].stopped == 2  # the held win and the blocked scan
+    assert (live[1].stopped, live[1].held) == (1, 1)
     assert {(p.key, p.label, p.scans) for p in provinces} == {
         ("440000", "广东", 8),
         ("330000", "浙江", 3),

@@ -65,7 +65,13 @@ def _world(client: TestClient, brand: BrandCtx) -> dict[str, object]:
     invite = client.post(
         "/v1/admin/invites", json={"salesperson_id": sales["id"]}, headers=h
     ).json()
-    return {"caps": caps, "bottles": bottles, "invite": invite["code"], "salesperson": sales["id"]}
+    return {
+        "caps": caps,
+        "bottles": bottles,
+        "invite": invite["code"],
+        "salesperson": sales["id"],
+        "sales_token": sales["token"],
+    }
 
 
 def _store(client: TestClient, invite: str, openid: str, region: str = "440100") -> dict[str, str]:

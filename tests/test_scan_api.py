@@ -106,6 +106,14 @@ def test_campaign_admin_and_audit(client: TestClient, brand: BrandCtx) -> None:
     assert r.json()["version"] == 2
     history = client.get("/v1/admin/campaigns/summer/changes", headers=h).json()
     assert [c["after"]["status"] for c in history] == ["active", "paused"]
+    url = "/v1/admin/campaigns/summer/compare"
+    diff = client.get(url, params={"a": 1, "b": 2}, headers=h).json()
+    assert diff == [
+        {"setting": "regions", "a": [], "b": ["440000"]},
+        {"setting": "status", "a": "active", "b": "paused"},
+    ]
+    r = client.get(url, params={"a": 1, "b": 7}, headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "CAMPAIGN_VERSION_NOT_FOUND")
     bad = CAMPAIGN | {
         "prize_table": {"tiers": [{"key": "x", "kind": "cash", "amount_fen": 0, "probability": 1}]}
     }

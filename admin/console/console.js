@@ -160,13 +160,18 @@ async function campaignPage(slug) {
       type: "number", min: "0", max: "1", step: "any", value: t.probability, "data-tier": i,
       "aria-label": `probability of ${t.key}`,
     }))));
-  const tune = h("button", { type: "button", id: "save-tiers", class: "plain", onclick: () => {
+  const tuned = () => {
     const table = structuredClone(c.prize_table);
     for (const input of view.querySelectorAll("input[data-tier]")) {
       table.tiers[Number(input.dataset.tier)].probability = parseFloat(input.value);
     }
-    save({ prize_table: table });
-  } }, "Save probabilities");
+    return table;
+  };
+  const tune = h("button", { type: "button", id: "save-tiers", class: "plain", onclick: () => save({ prize_table: tuned() }) }, "Save probabilities");
+  const tested = h("div", { id: "backtest" });
+  const backtest = h("button", { type: "button", class: "plain", onclick: () =>
+    runBacktest(slug, { ...spec, prize_table: tuned() }, tested).catch((err) => tested.replaceChildren(problem(err))) },
+  "Back-test on the last 7 days");
   const f = await api("GET", `/v1/admin/campaigns/${encodeURIComponent(slug)}/forecast`);
   const preview = h("p", { id: "preview", class: "muted" });
   const runsOut = (costPer10k) => {
@@ -196,8 +201,55 @@ async function campaignPage(slug) {
       h("th", {}, "Key"), h("th", {}, "Kind"), h("th", { class: "num" }, "Amount ¥ / points"),
       h("th", { class: "num" }, "Probability"))), h("tbody", {}, tiers)),
     forecastLine, preview,
-    h("p", {}, tune),
-    h("h2", {}, "Changes"), await changesTable(slug));
+    h("p", {}, tune, " ", backtest), tested,
+    h("h2", {}, "Changes"), await changesTable(slug),
+    version > 1 ? compareForm(slug, version) : null);
+}
+
+// Replays the campaign's recorded scans as it is and as proposed (a worker does it), then shows
+// both side by side.
+async function runBacktest(slug, proposal, box) {
+  const started = await api("POST", `/v1/admin/campaigns/${encodeURIComponent(slug)}/backtests`, { proposal, days: 7 });
+  for (;;) {
+    const b = await api("GET", `/v1/admin/campaigns/backtests/${started.id}`);
+    if (b.status === "failed") return box.replaceChildren(h("p", { class: "error", role: "alert" }, `back-test failed: ${b.error}`));
+    if (b.status === "finished") return box.replaceChildren(backtestTable(b.result));
+    box.replaceChildren(h("p", { class: "muted" }, `Back-test ${b.status} (a worker replays the scans: onecode worker)…`));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function backtestTable(r) {
+  const outcomes = [...new Set([...Object.keys(r.current.outcomes), ...Object.keys(r.proposed.outcomes)])].sort();
+  const row = (label, f) => h("tr", {}, h("td", {}, label), h("td", { class: "num" }, f(r.current)), h("td", { class: "num" }, f(r.proposed)));
+  return h("table", { id: "backtest-result" },
+    h("thead", {}, h("tr", {}, h("th", {}, `${r.scans} scans of the last ${r.days} days${r.truncated ? " (the first 20,000)" : ""}`),
+      h("th", { class: "num" }, "as it is"), h("th", { class: "num" }, "as proposed"))),
+    h("tbody", {}, row("prize money ¥", (x) => yuan(x.awarded_fen)), outcomes.map((o) => row(o, (x) => x.outcomes[o] || 0)),
+      row("budget left ¥", (x) => Object.values(x.budget_left_fen).map(yuan).join(", ") || "–")));
+}
+
+function compareForm(slug, version) {
+  const out = h("div", { id: "differences" });
+  const form = h("form", { class: "row", id: "compare" },
+    h("label", {}, "Version", h("input", { name: "a", type: "number", min: "1", max: String(version), value: String(version - 1) })),
+    h("label", {}, "with version", h("input", { name: "b", type: "number", min: "1", max: String(version), value: String(version) })),
+    h("button", { type: "submit", class: "plain" }, "Compare"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = new URLSearchParams(new FormData(form));
+    try {
+      const diffs = await api("GET", `/v1/admin/campaigns/${encodeURIComponent(slug)}/compare?${q}`);
+      const cell = (v) => h("td", {}, h("code", {}, JSON.stringify(v)));
+      out.replaceChildren(diffs.length
+        ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Setting"), h("th", {}, `Version ${q.get("a")}`), h("th", {}, `Version ${q.get("b")}`))),
+          h("tbody", {}, diffs.map((d) => h("tr", {}, h("td", {}, d.setting), cell(d.a), cell(d.b)))))
+        : h("p", { class: "muted" }, "The same settings."));
+    } catch (err) {
+      out.replaceChildren(problem(err));
+    }
+  });
+  return h("section", { class: "card" }, h("h2", {}, "Compare versions"), form, out);
 }
 
 async function changesTable(slug) {
@@ -275,7 +327,8 @@ const KPIS = [
   ["awarded", "Awarded ¥", (t) => yuan(t.awarded_fen)],
   ["redemptions", "Vouchers redeemed", (t) => t.redemptions.toLocaleString()],
   ["case_openings", "Cases opened", (t) => t.case_openings.toLocaleString()],
-  ["blocked", "Stopped by risk", (t) => t.blocked.toLocaleString()],
+  ["stopped", "Stopped by risk", (t) => t.stopped.toLocaleString()],
+  ["already_claimed", "Already claimed", (t) => t.already_claimed.toLocaleString()],
   ["held", "Held for review", (t) => `${t.held} · ¥${yuan(t.held_fen)}`],
 ];
 
@@ -359,7 +412,7 @@ async function loadBreakdown(table, period, by) {
   table.replaceChildren(
     h("thead", {}, h("tr", {}, h("th", {}, by), ["Scans", "Claims", "Wins", "Awarded ¥", "Redeemed", "Stopped", "Held"].map((t) => h("th", { class: "num" }, t)))),
     h("tbody", {}, rows.map((r) => h("tr", { "data-key": r.key }, h("td", {}, r.label),
-      [r.scans, r.claims, r.wins, yuan(r.awarded_fen), r.redemptions, r.blocked, r.held].map((v) => h("td", { class: "num" }, v))))));
+      [r.scans, r.claims, r.wins, yuan(r.awarded_fen), r.redemptions, r.stopped, r.held].map((v) => h("td", { class: "num" }, v))))));
 }
 
 const ACCENT = "#b3261e";
@@ -388,7 +441,7 @@ function drawDays(c, rows) {
     yAxis: [{ type: "value", minInterval: 1 }, { type: "value", name: "¥" }],
     series: [
       { name: "claims", type: "bar", stack: "s", data: rows.map((r) => r.claims) },
-      { name: "stopped", type: "bar", stack: "s", color: ACCENT, data: rows.map((r) => r.blocked) },
+      { name: "stopped", type: "bar", stack: "s", color: ACCENT, data: rows.map((r) => r.stopped) },
       { name: "awarded ¥", type: "line", yAxisIndex: 1, data: rows.map((r) => r.awarded_fen / 100) },
     ],
   });
@@ -642,6 +695,51 @@ function exportCard(e) {
       ` ${f.codes ? f.codes.toLocaleString() + " codes" : ""}`))));
 }
 
+// --- channel -----------------------------------------------------------------------------
+
+// rows as a table: columns are [key, heading, format?]; numbers right-aligned.
+function dataTable(id, rows, columns) {
+  if (!rows.length) return h("p", { class: "muted" }, "None yet.");
+  return h("table", { id },
+    h("thead", {}, h("tr", {}, columns.map(([key, label]) =>
+      h("th", { class: typeof rows[0][key] === "number" ? "num" : "" }, label)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, columns.map(([key, , fmt]) =>
+      h("td", { class: typeof r[key] === "number" ? "num" : "" }, fmt ? fmt(r[key], r) : r[key]))))));
+}
+
+async function channelPage() {
+  const gen = generation;
+  const list = (title, path, id, columns, params = {}) => section(title, async () =>
+    dataTable(id, await api("GET", `${path}?${new URLSearchParams(params)}`), columns),
+  csvButton(path, params, `${id}.csv`));
+  show(gen, h("h1", {}, "Channel"),
+    h("div", { class: "grid" },
+      await list("Salespeople by stores signed up, 30 days", "/v1/admin/leaderboard", "top-sales",
+        [["rank", "#"], ["name", "Salesperson"], ["registrations", "Stores"], ["redemptions", "Redeemed"]],
+        { of: "salespeople", by: "registrations" }),
+      await list("Stores by vouchers redeemed, 30 days", "/v1/admin/leaderboard", "top-stores",
+        [["rank", "#"], ["name", "Store"], ["redemptions", "Redeemed"], ["case_openings", "Cases opened"]],
+        { of: "stores", by: "redemptions" })),
+    await list("Dealers", "/v1/admin/dealers", "dealer-list",
+      [["code", "Code"], ["name", "Name"], ["region_names", "Authorized regions", (v) => v.join(", ")],
+        ["stores", "Stores"], ["cases_in", "Cases in"], ["cases_out", "Cases out"]]),
+    await list("Stores", "/v1/admin/stores", "store-list",
+      [["code", "Code"], ["name", "Name"], ["region_name", "Region", (v, r) => v || r.region_code],
+        ["dealer", "Dealer"], ["salesperson", "Salesperson"], ["latitude", "Position", (v, r) => (v === null ? "–" : `${v.toFixed(3)}, ${r.longitude.toFixed(3)}`)],
+        ["redemptions", "Redeemed"], ["case_openings", "Cases opened"]]),
+    await list("Guides, salespeople and store owners", "/v1/admin/field-accounts", "accounts",
+      [["role", "Role"], ["name", "Name"], ["openid", "openid"], ["store", "Store"], ["dealer", "Dealer"],
+        ["created_at", "Since", when], ["revoked", "Revoked", (v) => (v ? "yes" : "")]]),
+    await list("Invite codes", "/v1/admin/invites", "invites",
+      [["code", "Code"], ["salesperson", "Salesperson"], ["dealer", "Dealer"], ["created_at", "Created", when]]),
+    await list("Shipments", "/v1/admin/shipments", "shipments",
+      [["at", "When", when], ["dealer", "Dealer"], ["direction", "In/out"], ["code", "Case or pallet"],
+        ["to_store", "To store"], ["to_dealer", "To dealer"]]),
+    h("p", { class: "muted" }, "Statements (CSV): ",
+      h("button", { type: "button", class: "plain csv", onclick: () => download("/v1/admin/stores/statement.csv", "store-statements.csv") }, "stores"),
+      h("button", { type: "button", class: "plain csv", onclick: () => download("/v1/admin/dealers/statement.csv", "dealer-statements.csv") }, "dealers")));
+}
+
 // --- routing -----------------------------------------------------------------------------
 
 const routes = [
@@ -651,6 +749,7 @@ const routes = [
   [/^#\/audit$/, auditPage],
   [/^#\/review$/, reviewPage],
   [/^#\/codes$/, codesPage],
+  [/^#\/channel$/, channelPage],
 ];
 
 async function route() {

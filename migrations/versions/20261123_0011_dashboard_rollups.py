@@ -1,10 +1,10 @@
-"""dashboard rollups: scans a day and a minute, payouts by state
+"""dashboard rollups: scans by day, by place and day, by minute; payouts by state
 
 Scans recorded before this revision are counted by `onecode reports rebuild`.
 
-Revision ID: 1833063069ea
+Revision ID: ea69e1b9bef3
 Revises: 8cce1fa65304
-Create Date: 2026-11-23 20:59:58.392711
+Create Date: 2026-11-23 21:21:15.782451
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '1833063069ea'
+revision: str = 'ea69e1b9bef3'
 down_revision: str | None = '8cce1fa65304'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -36,18 +36,19 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('region_code', sa.String(length=32), nullable=False),
-    sa.Column('role', sa.String(length=16), nullable=False),
-    sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('scans', sa.BigInteger(), nullable=False),
-    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('claims', sa.BigInteger(), nullable=False),
+    sa.Column('wins', sa.BigInteger(), nullable=False),
+    sa.Column('awarded_fen', sa.BigInteger(), nullable=False),
+    sa.Column('stopped', sa.BigInteger(), nullable=False),
     sa.Column('held', sa.BigInteger(), nullable=False),
     sa.Column('held_fen', sa.BigInteger(), nullable=False),
-    sa.Column('located', sa.BigInteger(), nullable=False),
-    sa.Column('lat_sum', sa.Float(), nullable=False),
-    sa.Column('lon_sum', sa.Float(), nullable=False),
+    sa.Column('already_claimed', sa.BigInteger(), nullable=False),
+    sa.Column('redemptions', sa.BigInteger(), nullable=False),
+    sa.Column('case_openings', sa.BigInteger(), nullable=False),
+    sa.Column('guide_sales', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_scan_days_brand_id_brands')),
-    sa.PrimaryKeyConstraint('brand_id', 'day', 'campaign_id', 'product_id', 'region_code', 'role', 'outcome', name=op.f('pk_scan_days'))
+    sa.PrimaryKeyConstraint('brand_id', 'day', 'campaign_id', 'product_id', name=op.f('pk_scan_days'))
     )
     op.create_table('scan_minutes',
     sa.Column('brand_id', sa.Integer(), nullable=False),
@@ -56,14 +57,42 @@ def upgrade() -> None:
     sa.Column('scans', sa.BigInteger(), nullable=False),
     sa.Column('claims', sa.BigInteger(), nullable=False),
     sa.Column('wins', sa.BigInteger(), nullable=False),
-    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('awarded_fen', sa.BigInteger(), nullable=False),
     sa.Column('stopped', sa.BigInteger(), nullable=False),
+    sa.Column('held', sa.BigInteger(), nullable=False),
+    sa.Column('held_fen', sa.BigInteger(), nullable=False),
+    sa.Column('already_claimed', sa.BigInteger(), nullable=False),
+    sa.Column('redemptions', sa.BigInteger(), nullable=False),
+    sa.Column('case_openings', sa.BigInteger(), nullable=False),
+    sa.Column('guide_sales', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_scan_minutes_brand_id_brands')),
     sa.PrimaryKeyConstraint('brand_id', 'minute', 'campaign_id', name=op.f('pk_scan_minutes'))
     )
+    op.create_table('scan_place_days',
+    sa.Column('brand_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sa.String(length=32), nullable=False),
+    sa.Column('located', sa.BigInteger(), nullable=False),
+    sa.Column('lat_sum', sa.Float(), nullable=False),
+    sa.Column('lon_sum', sa.Float(), nullable=False),
+    sa.Column('scans', sa.BigInteger(), nullable=False),
+    sa.Column('claims', sa.BigInteger(), nullable=False),
+    sa.Column('wins', sa.BigInteger(), nullable=False),
+    sa.Column('awarded_fen', sa.BigInteger(), nullable=False),
+    sa.Column('stopped', sa.BigInteger(), nullable=False),
+    sa.Column('held', sa.BigInteger(), nullable=False),
+    sa.Column('held_fen', sa.BigInteger(), nullable=False),
+    sa.Column('already_claimed', sa.BigInteger(), nullable=False),
+    sa.Column('redemptions', sa.BigInteger(), nullable=False),
+    sa.Column('case_openings', sa.BigInteger(), nullable=False),
+    sa.Column('guide_sales', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_scan_place_days_brand_id_brands')),
+    sa.PrimaryKeyConstraint('brand_id', 'day', 'campaign_id', 'region_code', name=op.f('pk_scan_place_days'))
+    )
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('product_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('held', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('held', sa.Boolean(), server_default=sa.false(), nullable=False))
     # Payouts already made, by state; scans already recorded: `onecode reports rebuild`.
     op.execute(
         "INSERT INTO payout_tallies (brand_id, campaign_id, state, payouts, amount_fen) "
@@ -77,6 +106,7 @@ def downgrade() -> None:
         batch_op.drop_column('held')
         batch_op.drop_column('product_id')
 
+    op.drop_table('scan_place_days')
     op.drop_table('scan_minutes')
     op.drop_table('scan_days')
     op.drop_table('payout_tallies')
