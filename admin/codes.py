@@ -38,6 +38,8 @@ from infra.db import session_scope
 from infra.logging import get_logger
 from infra.redis import brand_key, get_redis
 from infra.web import ErrorResponse, SessionDep
+from reports import codes as codes_report
+from reports.codes import CodeHistory
 
 router = APIRouter(
     route_class=TabularRoute,
@@ -142,6 +144,15 @@ def lookup_code(
     """A code's state, product binding, parent chain and children."""
     info = codegen.lookup(session, brand_id=who.brand_id, text=code)
     return CodeInfoOut.model_validate(dataclasses.asdict(info))
+
+
+@router.get("/codes/{code}/history")
+def code_history(
+    code: str, session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
+) -> CodeHistory:
+    """A code's scans (newest first, the latest 200) with their outcome and risk decision,
+    and what it paid: its prize, a guide's sale bonus, a store's case-opening reward."""
+    return codes_report.history(session, brand_id=who.brand_id, text=code)
 
 
 @router.get(

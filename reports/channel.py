@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,14 +26,14 @@ def _pairs(result: Any) -> dict[Any, Any]:
 
 @dataclass(frozen=True)
 class DealerRow:
-    id: int
-    code: str
-    name: str
-    regions: list[str]  # authorized region codes
-    region_names: list[str]
-    stores: int
-    cases_in: int
-    cases_out: int
+    id: Annotated[int, Field(description="The dealer's id.")]
+    code: Annotated[str, Field(description="The brand's code for the dealer.")]
+    name: Annotated[str, Field(description="The dealer's name.")]
+    regions: Annotated[list[str], Field(description="Authorized region codes.")]
+    region_names: Annotated[list[str], Field(description="Their names, in the same order.")]
+    stores: Annotated[int, Field(description="Stores it supplies.")]
+    cases_in: Annotated[int, Field(description="Cases and pallets it scanned in.")]
+    cases_out: Annotated[int, Field(description="Cases and pallets it scanned out.")]
 
 
 def dealers(session: Session, brand_id: int, *, dealer_id: int | None = None) -> list[DealerRow]:
@@ -78,17 +79,17 @@ def dealers(session: Session, brand_id: int, *, dealer_id: int | None = None) ->
 
 @dataclass(frozen=True)
 class StoreRow:
-    id: int
-    code: str
-    name: str
-    region_code: str
-    region_name: str
-    latitude: float | None
-    longitude: float | None
-    dealer: str
-    salesperson: str
-    redemptions: int
-    case_openings: int
+    id: Annotated[int, Field(description="The store's id.")]
+    code: Annotated[str, Field(description="The store's code in the brand.")]
+    name: Annotated[str, Field(description="The store's name.")]
+    region_code: Annotated[str, Field(description="Its district's administrative code.")]
+    region_name: Annotated[str, Field(description="That region's name.")]
+    latitude: Annotated[float | None, Field(description="Where it is (GCJ-02), if known.")]
+    longitude: Annotated[float | None, Field(description="Where it is (GCJ-02), if known.")]
+    dealer: Annotated[str, Field(description="The code of the dealer that supplies it.")]
+    salesperson: Annotated[str, Field(description="Who signed it up.")]
+    redemptions: Annotated[int, Field(description="Vouchers redeemed there, ever.")]
+    case_openings: Annotated[int, Field(description="Cases opened there, ever.")]
 
 
 def stores(
@@ -208,12 +209,12 @@ def invites(session: Session, brand_id: int) -> list[InviteRow]:
 
 @dataclass(frozen=True)
 class ShipmentRow:
-    at: datetime
-    dealer: str
-    direction: str
-    code: str  # the case or pallet
-    to_store: str
-    to_dealer: str
+    at: Annotated[datetime, Field(description="When it was scanned.")]
+    dealer: Annotated[str, Field(description="The code of the dealer that scanned it.")]
+    direction: Annotated[str, Field(description="in (received) or out (sent on).")]
+    code: Annotated[str, Field(description="The case or pallet code.")]
+    to_store: Annotated[str, Field(description="The store it was sent to, if any.")]
+    to_dealer: Annotated[str, Field(description="The dealer it was sent to, if any.")]
 
 
 def shipments(

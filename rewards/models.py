@@ -90,7 +90,10 @@ class ScanRecord(Base):
     """Every scan, with its signals and outcome; written behind the hot path."""
 
     __tablename__ = "scans"
-    __table_args__ = (Index("ix_scans_brand_at", "brand_id", "at"),)
+    __table_args__ = (
+        Index("ix_scans_brand_at", "brand_id", "at"),
+        Index("ix_scans_brand_code", "brand_id", "code"),  # a code's scans, for its lookup
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # assigned on the hot path
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))

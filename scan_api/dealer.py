@@ -116,7 +116,7 @@ def upload(
 
 
 class DealerView(BaseModel):
-    dealer: DealerRow
+    dealer: DealerRow = Field(description="The dealer, its regions and its cases in and out.")
     stores: list[StoreRow] = Field(description="Stores the dealer supplies.")
     shipments: list[ShipmentRow] = Field(description="The dealer's latest 100, newest first.")
 

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from brands import field
 from brands.errors import InvalidToken, RoleRequired
 from brands.field import AlreadyRegistered, FieldPrincipal, InvalidInvite
+from codegen import open_code
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
 from infra.db import utcnow
+from infra.errors import OnecodeError
 from infra.web import SessionDep, error_responses
 from reports import channel
 from reports.channel import StoreRow
@@ -51,15 +53,24 @@ def field_principal(
 FieldDep = Annotated[FieldPrincipal, Depends(field_principal)]
 
 
+def _printed(code: str) -> str:
+    """The code as printed, or as sent if it is not one (its refusal is recorded as sent)."""
+    try:
+        return open_code(code).code
+    except OnecodeError:
+        return code
+
+
 def _scan_logged(
     who: FieldPrincipal, request: Request, role: str, code: str
 ) -> AbstractContextManager[None]:
-    """Every field scan is recorded with its outcome, refusals included (written behind)."""
+    """Every field scan is recorded with its outcome, refusals included (written behind), under
+    the code as printed, so that a code's lookup finds it whatever form was sent."""
     record = recorder.scan_record(
         scan_id=uuid.uuid4().hex,
         at_ms=int(time.time() * 1000),
         role=role,
-        code=code,
+        code=_printed(code) if role != "store_redeem" else code,
         openid=f"account:{who.account_id}",
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", ""),
@@ -268,7 +279,7 @@ def open_case(
 
 
 class FieldView(BaseModel):
-    role: str
+    role: str = Field(description="guide, salesperson or store_owner.")
     stores: list[StoreRow] = Field(
         description="A salesperson's: the stores they signed up; a store owner's or a guide's: "
         "their store."

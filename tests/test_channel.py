@@ -14,6 +14,7 @@ from reports import dashboard
 from reports.dashboard import Period
 from rewards import recorder
 from tests.conftest import BrandCtx, auth
+from tests.helpers import code
 from tests.test_field import _store, _win_voucher, _world
 
 
@@ -106,3 +107,35 @@ def dashboard_now():  # type: ignore[no-untyped-def]
     from infra.db import utcnow
 
     return utcnow()
+
+
+def test_a_codes_lookup_shows_its_scans_and_what_it_paid(
+    client: TestClient, brand: BrandCtx
+) -> None:
+    w = _world(client, brand)
+    h = auth(brand.admin_token)
+    guide = client.post(
+        "/v1/admin/field-accounts", json={"role": "guide", "openid": "guide-1"}, headers=h
+    ).json()
+    bottle = code(brand.id, int(w["bottles"]), 3)
+    dashed = "-".join(bottle[i : i + 4] for i in range(0, len(bottle), 4)).lower()
+    sale = client.post("/v1/guide/sale", json={"code": dashed}, headers=auth(guide["token"]))
+    assert sale.status_code == 200, sale.text
+    cap = code(brand.id, int(w["caps"]), 3)
+    _win_voucher(client, brand, int(w["caps"]), 3, "consumer-3")
+    _win_voucher(client, brand, int(w["caps"]), 3, "consumer-3")  # the same answer again
+    while recorder.drain(brand.id):
+        pass
+
+    cap_history = client.get(f"/v1/admin/codes/{cap}/history", headers=h).json()
+    assert [(s["role"], s["outcome"]) for s in cap_history["scans"]] == [
+        ("consumer", "repeat"),  # newest first
+        ("consumer", "won"),
+    ]
+    (prize,) = cap_history["rewards"]
+    assert (prize["kind"], prize["who"], prize["tier"]) == ("prize", "consumer-3", "voucher-1y")
+    bottle_history = client.get(f"/v1/admin/codes/{bottle}/history", headers=h).json()
+    assert [s["role"] for s in bottle_history["scans"]] == ["guide_sale"]  # sent dashed, found
+    assert [r["kind"] for r in bottle_history["rewards"]] == ["guide sale"]
+    r = client.get("/v1/admin/codes/NOT-A-CODE/history", headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "CODE_MALFORMED")

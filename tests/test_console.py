@@ -112,6 +112,20 @@ def test_sign_in_create_tune_and_publish_a_campaign(
     expect(page.get_by_text("version 2")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("#status")).to_have_text("active")
+    settings = page.locator("#settings")
+    settings.get_by_label("Budget (¥)", exact=True).fill("6000")
+    settings.get_by_label("Regions", exact=False).fill("999999")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("alert")).to_contain_text("UNKNOWN_REFERENCE")  # and nothing saved
+    settings.get_by_label("Regions", exact=False).fill("")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("budget ¥6,000.00")).to_be_visible()
+    tier = page.locator("#add-tier")
+    tier.get_by_label("Tier key").fill("big")
+    tier.get_by_label("Red packet (¥)").fill("8.88")
+    tier.get_by_label("Probability").fill("0.01")
+    tier.get_by_role("button", name="Add cash tier").click()
+    expect(page.locator("#tiers")).to_contain_text("big")
     page.locator("#compare").get_by_label("Version", exact=True).fill("1")
     page.locator("#compare").get_by_role("button", name="Compare").click()
     expect(page.locator("#differences")).to_contain_text("prize_table")
@@ -120,9 +134,11 @@ def test_sign_in_create_tune_and_publish_a_campaign(
 
     with session_scope() as s:  # what the browser did is what the database holds
         c = campaigns.get_campaign(s, brand_id=brand.id, slug="spring")
-        assert (c.status, c.total_budget_fen) == ("active", 500_000)
+        assert (c.status, c.total_budget_fen) == ("active", 600_000)
         assert c.prize_table["tiers"][0]["probability"] == 0.25
         assert c.prize_table["tiers"][0]["amount_fen"] == 188
+        big = c.prize_table["tiers"][1]
+        assert (big["key"], big["amount_fen"], big["probability"]) == ("big", 888, 0.01)
 
     page.get_by_role("link", name="Campaigns").click()
     expect(page.locator("#campaigns tr[data-slug=spring]")).to_contain_text("active")

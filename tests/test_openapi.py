@@ -15,6 +15,7 @@ CLIENT_PREFIXES = (
     "/v1/consumer/",
     "/v1/store/",
     "/v1/guide/",
+    "/v1/field/",
     "/v1/dealer/",
     "/v1/codes/",
     "/c/",

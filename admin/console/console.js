@@ -54,7 +54,7 @@ const fen = (text) => Math.round(parseFloat(text) * 100);
 let generation = 0;
 
 function show(gen, ...nodes) {
-  if (gen === generation) view.replaceChildren(...nodes);
+  if (gen === generation) view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined));
 }
 
 function problem(err) {
@@ -202,6 +202,7 @@ async function campaignPage(slug) {
       h("th", { class: "num" }, "Probability"))), h("tbody", {}, tiers)),
     forecastLine, preview,
     h("p", {}, tune, " ", backtest), tested,
+    settingsForm(c, save),
     h("h2", {}, "Changes"), await changesTable(slug),
     version > 1 ? compareForm(slug, version) : null);
 }
@@ -227,6 +228,64 @@ function backtestTable(r) {
       h("th", { class: "num" }, "as it is"), h("th", { class: "num" }, "as proposed"))),
     h("tbody", {}, row("prize money ¥", (x) => yuan(x.awarded_fen)), outcomes.map((o) => row(o, (x) => x.outcomes[o] || 0)),
       row("budget left ¥", (x) => Object.values(x.budget_left_fen).map(yuan).join(", ") || "–")));
+}
+
+// A datetime-local input's value (local time) for an ISO instant, and back.
+const localInput = (iso) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60e3).toISOString().slice(0, 16) : "");
+const instant = (local) => (local ? new Date(local).toISOString() : null);
+const optionalFen = (text) => (text === "" ? null : fen(text));
+const optionalInt = (text) => (text === "" ? null : Number(text));
+const optionalShare = (text) => (text === "" ? null : parseFloat(text));
+
+// Budgets, window, regions, limits and risk thresholds: saved as a new version (PUT), checked
+// by the server; a cash tier can be added, any tier removed.
+function settingsForm(c, save) {
+  const p = c.risk_policy || {};
+  const field = (label, name, value, attrs = {}) =>
+    h("label", {}, label, h("input", { name, value: value ?? "", ...attrs }));
+  const money = { type: "number", min: "0", step: "0.01" };
+  const share = { type: "number", min: "0", max: "1", step: "any" };
+  const form = h("form", { class: "row", id: "settings" },
+    field("Name", "name", c.name, { required: true }),
+    field("Budget (¥)", "budget", c.total_budget_fen / 100, { ...money, required: true }),
+    field("Daily budget (¥)", "daily", c.daily_budget_fen === null ? "" : c.daily_budget_fen / 100, money),
+    field("Starts", "starts", localInput(c.starts_at), { type: "datetime-local" }),
+    field("Ends", "ends", localInput(c.ends_at), { type: "datetime-local" }),
+    field("Regions (codes, comma-separated; empty: everywhere)", "regions", c.regions.join(","), { size: 30 }),
+    field("Wins a consumer a day", "per_day", c.wins_per_consumer_per_day, { type: "number", min: "0" }),
+    field("Hold for review at risk score", "hold", p.hold, share),
+    field("Block at risk score", "block", p.block, share),
+    h("button", { type: "submit", class: "plain" }, "Save settings"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const f = Object.fromEntries(new FormData(form));
+    save({
+      name: f.name, total_budget_fen: fen(f.budget), daily_budget_fen: optionalFen(f.daily),
+      starts_at: instant(f.starts), ends_at: instant(f.ends),
+      regions: f.regions.split(/[,\s]+/).filter(Boolean),
+      wins_per_consumer_per_day: optionalInt(f.per_day),
+      risk_policy: { ...p, hold: optionalShare(f.hold), block: optionalShare(f.block) },
+    });
+  });
+  const tier = h("form", { class: "row", id: "add-tier" },
+    field("Tier key", "key", "", { required: true, pattern: "[a-z0-9][a-z0-9-]*" }),
+    field("Red packet (¥)", "amount", "", { type: "number", min: "0.01", step: "0.01", required: true }),
+    field("Probability", "probability", "", { ...share, required: true }),
+    h("button", { type: "submit", class: "plain" }, "Add cash tier"));
+  tier.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const f = Object.fromEntries(new FormData(tier));
+    const table = structuredClone(c.prize_table);
+    table.tiers.push({ key: f.key, kind: "cash", amount_fen: fen(f.amount), probability: parseFloat(f.probability) });
+    save({ prize_table: table });
+  });
+  const remove = h("div", { class: "row" }, c.prize_table.tiers.map((t, i) =>
+    h("button", { type: "button", class: "plain", onclick: () => {
+      const table = structuredClone(c.prize_table);
+      table.tiers.splice(i, 1);
+      save({ prize_table: table });
+    } }, `Remove ${t.key}`)));
+  return h("section", { class: "card" }, h("h2", {}, "Settings"), form, h("h3", {}, "Prize tiers"), tier, remove);
 }
 
 function compareForm(slug, version) {
@@ -601,11 +660,19 @@ async function codesPage() {
     event.preventDefault();
     const code = new FormData(lookup).get("code").trim();
     try {
-      const [info, custody] = await Promise.all([
+      const [info, custody, past] = await Promise.all([
         api("GET", `/v1/admin/codes/${encodeURIComponent(code)}`),
         api("GET", `/v1/admin/codes/${encodeURIComponent(code)}/custody`).catch(() => null),
+        api("GET", `/v1/admin/codes/${encodeURIComponent(code)}/history`),
       ]);
-      lookupResult.replaceChildren(codeCard(info, custody));
+      lookupResult.replaceChildren(codeCard(info, custody),
+        h("h3", {}, "Scans"),
+        dataTable("code-scans", past.scans, [["at", "When", when], ["role", "Who"], ["outcome", "Outcome"],
+          ["openid", "Account"], ["device_id", "Device"], ["ip", "Network"], ["region_code", "Region"],
+          ["amount_fen", "¥", (v) => (v ? yuan(v) : "")], ["risk_action", "Risk", (v, r) => (v ? `${v} ${(r.risk_score ?? 0).toFixed(2)}` : "")]]),
+        h("h3", {}, "Rewards"),
+        dataTable("code-rewards", past.rewards, [["kind", "What"], ["at", "When", when], ["who", "Who"],
+          ["tier", "Tier"], ["amount_fen", "¥", (v) => (v ? yuan(v) : "")], ["status", "Status"]]));
     } catch (err) {
       lookupResult.replaceChildren(problem(err));
     }

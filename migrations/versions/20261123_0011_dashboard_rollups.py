@@ -1,4 +1,4 @@
-"""dashboard rollups: scans by day, by place and day, by minute; payouts by state
+"""dashboard rollups: scans by day, by place and day, by minute; payouts by state; a code's scans
 
 Scans recorded before this revision are counted by `onecode reports rebuild`.
 
@@ -93,6 +93,7 @@ def upgrade() -> None:
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('product_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('held', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_index('ix_scans_brand_code', ['brand_id', 'code'], unique=False)
     # Payouts already made, by state; scans already recorded: `onecode reports rebuild`.
     op.execute(
         "INSERT INTO payout_tallies (brand_id, campaign_id, state, payouts, amount_fen) "
@@ -103,6 +104,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('scans', schema=None) as batch_op:
+        batch_op.drop_index('ix_scans_brand_code')
         batch_op.drop_column('held')
         batch_op.drop_column('product_id')
 
