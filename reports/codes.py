@@ -71,38 +71,20 @@ def history(session: Session, *, brand_id: int, text: str) -> CodeHistory:
             )
         )
     ]
-    for sale in session.scalars(
-        select(GuideSale).where(
-            GuideSale.bottle_batch_id == batch.id, GuideSale.bottle_serial == serial
-        )
-    ):
-        rewards.append(
-            RewardLine(
-                "guide sale",
-                sale.at,
-                f"account:{sale.guide_id}",
-                "",
-                0,
-                "",
-                sale.bonus_award_id or "",
+    # What the code earned people in the field: a guide's sale of its bottle, a store's
+    # opening of its case (each once, by a unique constraint).
+    field: Any = (
+        ("guide sale", GuideSale, "bottle", lambda r: f"account:{r.guide_id}", "bonus_award_id"),
+        ("case opening", CaseOpening, "case", lambda r: f"store:{r.store_id}", "reward_award_id"),
+    )
+    for kind, model, prefix, who, award in field:
+        for row in session.scalars(
+            select(model).where(
+                getattr(model, f"{prefix}_batch_id") == batch.id,
+                getattr(model, f"{prefix}_serial") == serial,
             )
-        )
-    for opening in session.scalars(
-        select(CaseOpening).where(
-            CaseOpening.case_batch_id == batch.id, CaseOpening.case_serial == serial
-        )
-    ):
-        rewards.append(
-            RewardLine(
-                "case opening",
-                opening.at,
-                f"store:{opening.store_id}",
-                "",
-                0,
-                "",
-                opening.reward_award_id or "",
-            )
-        )
+        ):
+            rewards.append(RewardLine(kind, row.at, who(row), "", 0, "", getattr(row, award) or ""))
     return CodeHistory(sealed.code, lines, rewards)
 
 

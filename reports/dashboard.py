@@ -113,22 +113,14 @@ def _label(
     provinces: Provinces | None,
 ) -> None:
     names: dict[str, str] = {}
-    if by == "campaign":
-        names = {
-            str(i): n
-            for i, n in session.execute(
-                select(Campaign.id, Campaign.name).where(Campaign.brand_id == brand_id)
-            )
-        }
-        names["0"] = "(no campaign)"
-    elif by == "product":
-        names = {
-            str(i): n
-            for i, n in session.execute(
-                select(Product.id, Product.name).where(Product.brand_id == brand_id)
-            )
-        }
-        names["0"] = "(unknown product)"
+    named: dict[str, tuple[Any, str]] = {
+        "campaign": (Campaign, "(no campaign)"),
+        "product": (Product, "(unknown product)"),
+    }
+    if by in named:
+        model, nothing = named[by]
+        query = select(model.id, model.name).where(model.brand_id == brand_id)
+        names = {str(i): n for i, n in session.execute(query)} | {"0": nothing}
     for k, row in rows.items():
         if provinces is not None:
             row.label = provinces.name(k) if k else "(no region)"

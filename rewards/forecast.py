@@ -50,7 +50,7 @@ def claims_per_hour(session: Session, campaign: Campaign, now: datetime) -> floa
             ScanMinute.campaign_id == campaign.id,
         )
     )
-    return (n or 0) / hours
+    return int(n or 0) / hours  # PostgreSQL sums integers as numeric (Decimal)
 
 
 def forecast(
