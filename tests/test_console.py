@@ -276,3 +276,12 @@ def test_the_channel_page_shows_dealers_stores_and_leaders(
     sheet = Path(downloading.value.path()).read_text(encoding="utf-8-sig")
     assert store["store_code"] in sheet
     _shot(page, "channel")
+    invite = page.locator("#new-invite")
+    invite.get_by_label("Salesperson id").fill(str(w["salesperson"]))
+    invite.get_by_role("button", name="New invite code").click()
+    expect(page.locator("#created")).to_contain_text("Invite code for stores")
+    person = page.locator("#new-person")
+    person.get_by_label("WeChat openid").fill("guide-9")
+    person.get_by_label("Store code (a guide's)").fill("NO-SUCH-STORE")
+    person.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("alert")).to_contain_text("UNKNOWN_REFERENCE")

@@ -163,3 +163,31 @@ def test_malformed_sign_ins_are_refused_with_their_problems(client: TestClient) 
     assert (r.status_code, r.json()["error"]["code"]) == (422, "INVALID_REQUEST")
     wheres = {p["where"] for p in r.json()["error"]["details"]["problems"]}
     assert wheres == {"body.username", "body.password"}
+
+
+def test_no_cookie_carries_a_session_so_another_site_cannot_ride_it(
+    client: TestClient, brand: BrandCtx
+) -> None:
+    """CSRF needs a credential the browser sends by itself; the session is a bearer token the
+    console puts in each request, and no answer sets a cookie or lets another origin read it."""
+    _set(brand)
+    r = client.post(
+        "/v1/admin/session",
+        json={"brand": brand.slug, "username": "admin", "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert r.status_code == 201
+    assert "set-cookie" not in r.headers
+    assert "access-control-allow-origin" not in r.headers
+    token = r.json()["token"]
+    client.cookies.set("token", token)  # even if a cookie held it, it would not count
+    try:
+        forged = client.post(
+            "/v1/admin/campaigns",
+            json={"slug": "forged", "name": "Forged", "total_budget_fen": 1},
+            headers={"Origin": "https://evil.example"},
+        )
+    finally:
+        client.cookies.clear()
+    assert (forged.status_code, forged.json()["error"]["code"]) == (401, "INVALID_TOKEN")
+    assert client.get("/v1/admin/campaigns", headers=auth(token)).json() == []

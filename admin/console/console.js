@@ -779,7 +779,44 @@ async function channelPage() {
   const list = (title, path, id, columns, params = {}) => section(title, async () =>
     dataTable(id, await api("GET", `${path}?${new URLSearchParams(params)}`), columns),
   csvButton(path, params, `${id}.csv`));
+  const created = h("div", { id: "created" });
+  const person = h("form", { class: "row", id: "new-person" },
+    h("label", {}, "Role", h("select", { name: "role" }, h("option", { value: "guide" }, "guide"), h("option", { value: "salesperson" }, "salesperson"))),
+    h("label", {}, "WeChat openid", h("input", { name: "openid", required: true })),
+    h("label", {}, "Name", h("input", { name: "name" })),
+    h("label", {}, "Store code (a guide's)", h("input", { name: "store_code" })),
+    h("label", {}, "Dealer code (a salesperson's)", h("input", { name: "dealer_code" })),
+    h("button", { type: "submit" }, "Add"));
+  person.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = Object.fromEntries(new FormData(person));
+    try {
+      const a = await api("POST", "/v1/admin/field-accounts", {
+        role: f.role, openid: f.openid, name: f.name, store_code: f.store_code || null, dealer_code: f.dealer_code || null,
+      });
+      created.replaceChildren(h("p", { class: "card secret" }, `${f.role} ${f.openid} added; their field token (shown once, for their mini-program): `, h("code", {}, a.token)));
+    } catch (err) {
+      created.replaceChildren(problem(err));
+    }
+  });
+  const invite = h("form", { class: "row", id: "new-invite" },
+    h("label", {}, "Salesperson id", h("input", { name: "salesperson_id", type: "number", min: "1" })),
+    h("label", {}, "or dealer code", h("input", { name: "dealer_code" })),
+    h("button", { type: "submit" }, "New invite code"));
+  invite.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = Object.fromEntries(new FormData(invite));
+    try {
+      const i = await api("POST", "/v1/admin/invites", {
+        salesperson_id: f.salesperson_id ? Number(f.salesperson_id) : null, dealer_code: f.dealer_code || null,
+      });
+      created.replaceChildren(h("p", { class: "card" }, "Invite code for stores to sign up with: ", h("strong", { class: "mono" }, i.code)));
+    } catch (err) {
+      created.replaceChildren(problem(err));
+    }
+  });
   show(gen, h("h1", {}, "Channel"),
+    h("section", { class: "card" }, h("h2", {}, "Add a guide or salesperson"), person, h("h2", {}, "Invite stores"), invite, created),
     h("div", { class: "grid" },
       await list("Salespeople by stores signed up, 30 days", "/v1/admin/leaderboard", "top-sales",
         [["rank", "#"], ["name", "Salesperson"], ["registrations", "Stores"], ["redemptions", "Redeemed"]],
@@ -795,7 +832,7 @@ async function channelPage() {
         ["dealer", "Dealer"], ["salesperson", "Salesperson"], ["latitude", "Position", (v, r) => (v === null ? "–" : `${v.toFixed(3)}, ${r.longitude.toFixed(3)}`)],
         ["redemptions", "Redeemed"], ["case_openings", "Cases opened"]]),
     await list("Guides, salespeople and store owners", "/v1/admin/field-accounts", "accounts",
-      [["role", "Role"], ["name", "Name"], ["openid", "openid"], ["store", "Store"], ["dealer", "Dealer"],
+      [["id", "Id"], ["role", "Role"], ["name", "Name"], ["openid", "openid"], ["store", "Store"], ["dealer", "Dealer"],
         ["created_at", "Since", when], ["revoked", "Revoked", (v) => (v ? "yes" : "")]]),
     await list("Invite codes", "/v1/admin/invites", "invites",
       [["code", "Code"], ["salesperson", "Salesperson"], ["dealer", "Dealer"], ["created_at", "Created", when]]),
