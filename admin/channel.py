@@ -13,9 +13,18 @@ from admin.tabular import TabularRoute
 from brands.errors import InvalidToken, RoleRequired
 from brands.service import Principal
 from infra.db import utcnow
+from infra.errors import InvalidInput
 from infra.web import SessionDep, error_responses
 from reports import channel
-from reports.channel import AccountRow, DealerRow, InviteRow, ShipmentRow, Standing, StoreRow
+from reports.channel import (
+    AccountRow,
+    DealerRow,
+    DealerView,
+    InviteRow,
+    ShipmentRow,
+    Standing,
+    StoreRow,
+)
 
 router = APIRouter(
     route_class=TabularRoute,
@@ -86,3 +95,18 @@ def leaderboard(
     redeemed or cases opened over the last `days` days."""
     since = utcnow() - timedelta(days=days)
     return channel.leaderboard(session, who.brand_id, of=of, by=by, since=since, limit=limit)
+
+
+class NotADealerUser(InvalidInput):
+    """Only a dealer's own user has a dealer view."""
+
+    code = "NOT_A_DEALER_USER"
+
+
+@router.get("/my-dealer", responses=error_responses(InvalidToken, RoleRequired, NotADealerUser))
+def my_dealer(session: SessionDep, who: Annotated[Principal, roles("dealer")]) -> DealerView:
+    """A dealer's own console view (role `dealer`): its authorized regions, its stores with
+    their redemptions, its latest shipments; nothing of other dealers or of the brand."""
+    if who.dealer_id is None:
+        raise NotADealerUser("this user is not a dealer's; the dealer pages are theirs")
+    return channel.dealer_view(session, who.brand_id, who.dealer_id)

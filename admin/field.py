@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from admin.deps import roles
 from admin.tabular import TabularRoute
-from brands import field
+from brands import field, service as brands
 from brands.service import Principal
 from infra.web import ErrorResponse, SessionDep
 from logistics import service as logistics
@@ -54,7 +54,7 @@ def create_field_account(
         else None
     )
     dealer_id = (
-        field.dealer_id_by_code(session, brand_id=b, code=body.dealer_code)
+        brands.dealer_by_code(session, brand_id=b, code=body.dealer_code)
         if body.dealer_code
         else None
     )

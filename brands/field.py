@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brands.errors import InvalidToken, RoleRequired, UnknownReference
-from brands.models import FIELD_ROLES, Dealer, FieldAccount, InviteCode, Store
-from brands.service import add_store
+from brands.models import FIELD_ROLES, FieldAccount, InviteCode, Store
+from brands.service import add_store, dealer_by_code
 from infra.db import utcnow
 from infra.errors import Conflict, InvalidInput
 from infra.secrets import derived_key
@@ -115,15 +115,6 @@ def authenticate(session: Session, token: str) -> FieldPrincipal:
     return FieldPrincipal(account.brand_id, account.id, account.role, account.store_id)
 
 
-def dealer_id_by_code(session: Session, *, brand_id: int, code: str) -> int:
-    dealer_id = session.scalar(
-        select(Dealer.id).where(Dealer.brand_id == brand_id, Dealer.code == code)
-    )
-    if dealer_id is None:
-        raise UnknownReference(f"brand has no dealer {code!r}", dealer=code)
-    return dealer_id
-
-
 def store_id_by_code(session: Session, *, brand_id: int, code: str) -> int:
     store_id = session.scalar(
         select(Store.id).where(Store.brand_id == brand_id, Store.code == code)
@@ -141,7 +132,7 @@ def create_invite(
     dealer_code: str | None = None,
 ) -> InviteCode:
     dealer_id = (
-        dealer_id_by_code(session, brand_id=brand_id, code=dealer_code) if dealer_code else None
+        dealer_by_code(session, brand_id=brand_id, code=dealer_code) if dealer_code else None
     )
     if salesperson_id is not None:
         person = session.get(FieldAccount, salesperson_id)

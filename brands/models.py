@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db import Base, UTCDateTime, utcnow
 
-ROLES = ("brand_admin", "campaign_manager", "code_operator", "risk_analyst", "finance")
+ROLES = ("brand_admin", "campaign_manager", "code_operator", "risk_analyst", "finance", "dealer")
 
 
 class Brand(Base):
@@ -105,6 +105,8 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(32))
     # Argon2id, encoded with its parameters (brands/passwords.py); None: API tokens only.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A dealer's own user (role "dealer") sees that dealer's view only.
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
 
 
 class ApiToken(Base):

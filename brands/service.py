@@ -127,13 +127,9 @@ def add_store(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Store:
-    dealer_id = None
-    if dealer_code:
-        dealer_id = session.scalar(
-            select(Dealer.id).where(Dealer.brand_id == brand_id, Dealer.code == dealer_code)
-        )
-        if dealer_id is None:
-            raise UnknownReference(f"brand has no dealer {dealer_code!r}", dealer=dealer_code)
+    dealer_id = (
+        dealer_by_code(session, brand_id=brand_id, code=dealer_code) if dealer_code else None
+    )
     region_id = (
         region_by_code(session, brand_id=brand_id, code=region_code).id if region_code else None
     )
@@ -151,12 +147,40 @@ def add_store(
     return store
 
 
+def dealer_by_code(session: Session, *, brand_id: int, code: str) -> int:
+    """The id of the brand's dealer with this code."""
+    dealer_id = session.scalar(
+        select(Dealer.id).where(Dealer.brand_id == brand_id, Dealer.code == code)
+    )
+    if dealer_id is None:
+        raise UnknownReference(f"brand has no dealer {code!r}", dealer=code)
+    return dealer_id
+
+
 def add_staff(
-    session: Session, *, brand_id: int, username: str, role: str, display_name: str = ""
+    session: Session,
+    *,
+    brand_id: int,
+    username: str,
+    role: str,
+    display_name: str = "",
+    dealer_code: str | None = None,
 ) -> Staff:
+    """A staff member; a `dealer` user belongs to one dealer (`dealer_code`), no one else does."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}", role=role)
-    staff = Staff(brand_id=brand_id, username=username, role=role, display_name=display_name)
+    if (role == "dealer") != (dealer_code is not None):
+        raise InvalidInput("a dealer user, and only one, names its dealer", role=role)
+    dealer_id = (
+        dealer_by_code(session, brand_id=brand_id, code=dealer_code) if dealer_code else None
+    )
+    staff = Staff(
+        brand_id=brand_id,
+        username=username,
+        role=role,
+        display_name=display_name,
+        dealer_id=dealer_id,
+    )
     session.add(staff)
     session.flush()
     return staff
@@ -193,6 +217,7 @@ class Principal:
     staff_id: int
     username: str
     role: str
+    dealer_id: int | None = None  # a dealer's own user
 
     def require(self, *roles: str) -> None:
         if self.role != "brand_admin" and self.role not in roles:
@@ -217,5 +242,9 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     if api_token.expires_at is not None and api_token.expires_at <= now:
         raise InvalidToken("API token expired")
     return Principal(
-        brand_id=staff.brand_id, staff_id=staff.id, username=staff.username, role=staff.role
+        brand_id=staff.brand_id,
+        staff_id=staff.id,
+        username=staff.username,
+        role=staff.role,
+        dealer_id=staff.dealer_id,
     )

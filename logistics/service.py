@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 import codegen
 import risk
 from brands.errors import InvalidToken
-from brands.field import dealer_id_by_code, store_id_by_code
+from brands.field import store_id_by_code
 from brands.models import Dealer, Region, Store, dealer_regions
-from brands.service import hash_token
+from brands.service import dealer_by_code, hash_token
 from codegen.packing import parent_of
 from infra.errors import InvalidInput, OnecodeError
 from logistics.models import PdaDevice, Shipment
@@ -57,7 +57,7 @@ def add_device(
     token = "pda_" + secrets.token_urlsafe(32)
     device = PdaDevice(
         brand_id=brand_id,
-        dealer_id=dealer_id_by_code(session, brand_id=brand_id, code=dealer_code),
+        dealer_id=dealer_by_code(session, brand_id=brand_id, code=dealer_code),
         name=name,
         token_hash=hash_token(token),
     )
@@ -105,7 +105,7 @@ def upload(
         raise InvalidInput("a shipment in has no destination")
     b = who.brand_id
     store_id = store_id_by_code(session, brand_id=b, code=to_store) if to_store else None
-    dealer_id = dealer_id_by_code(session, brand_id=b, code=to_dealer) if to_dealer else None
+    dealer_id = dealer_by_code(session, brand_id=b, code=to_dealer) if to_dealer else None
     at = at or datetime.now(UTC)
     lat, lon = _place(session, store_id=store_id, dealer_id=dealer_id or who.dealer_id)
     results = []

@@ -64,6 +64,7 @@ class StaffSpec(_Model):
     username: str
     role: str
     display_name: str = ""
+    dealer: str | None = None  # a dealer user's dealer (role dealer)
 
 
 class BatchSpec(_Model):
@@ -198,7 +199,12 @@ def apply(session: Session, seed: SeedFile) -> tuple[SeedReport, list[tuple[str,
     tokens, passwords = {}, {}
     for st in seed.staff:
         staff = brands.add_staff(
-            session, brand_id=bid, username=st.username, role=st.role, display_name=st.display_name
+            session,
+            brand_id=bid,
+            username=st.username,
+            role=st.role,
+            display_name=st.display_name,
+            dealer_code=st.dealer,
         )
         tokens[st.username] = brands.issue_token(session, staff=staff, name="seed")
         # A random console password, shown once like the token (change it in the console).

@@ -254,6 +254,29 @@ def shipments(
     ]
 
 
+@dataclass(frozen=True)
+class DealerView:
+    """A dealer's own view: for its PDA (/v1/dealer/me) and its console user (role dealer)."""
+
+    dealer: Annotated[
+        DealerRow, Field(description="The dealer, its regions and its cases in and out.")
+    ]
+    stores: Annotated[list[StoreRow], Field(description="Stores the dealer supplies.")]
+    shipments: Annotated[
+        list[ShipmentRow], Field(description="The dealer's latest 100, newest first.")
+    ]
+
+
+def dealer_view(session: Session, brand_id: int, dealer_id: int) -> DealerView:
+    """One dealer's regions, stores and latest shipments; nothing of any other dealer."""
+    (me,) = dealers(session, brand_id, dealer_id=dealer_id)
+    return DealerView(
+        me,
+        stores(session, brand_id, dealer_id=dealer_id),
+        shipments(session, brand_id, dealer_id=dealer_id, limit=100),
+    )
+
+
 def _code(session: Session, batch: CodeBatch, serial: int) -> str:
     return codegen.code_at(session, batch, serial - batch.first_serial)
 

@@ -15,7 +15,7 @@ from infra.web import SessionDep, error_responses
 from logistics import service as logistics
 from logistics.service import DevicePrincipal
 from reports import channel
-from reports.channel import DealerRow, ShipmentRow, StoreRow
+from reports.channel import DealerView
 
 router = APIRouter(tags=["dealer"])
 _bearer = HTTPBearer(auto_error=False, description="A PDA credential from the admin.")
@@ -115,12 +115,6 @@ def upload(
     )
 
 
-class DealerView(BaseModel):
-    dealer: DealerRow = Field(description="The dealer, its regions and its cases in and out.")
-    stores: list[StoreRow] = Field(description="Stores the dealer supplies.")
-    shipments: list[ShipmentRow] = Field(description="The dealer's latest 100, newest first.")
-
-
 @router.get("/v1/dealer/me", responses=error_responses(InvalidToken))
 def dealer_view(
     session: SessionDep, who: Annotated[DevicePrincipal, Depends(device)]
@@ -128,9 +122,4 @@ def dealer_view(
     """The dealer's own view, with its PDA credential: its authorized regions, cases in and
     out, its stores with their redemptions, and its latest shipments. Nothing of other
     dealers."""
-    (me,) = channel.dealers(session, who.brand_id, dealer_id=who.dealer_id)
-    return DealerView(
-        dealer=me,
-        stores=channel.stores(session, who.brand_id, dealer_id=who.dealer_id),
-        shipments=channel.shipments(session, who.brand_id, dealer_id=who.dealer_id, limit=100),
-    )
+    return channel.dealer_view(session, who.brand_id, who.dealer_id)

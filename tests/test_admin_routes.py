@@ -85,8 +85,15 @@ def test_every_admin_endpoint_lets_in_exactly_the_roles_docs_roles_md_lists(
     role check (whatever it answers then). A new route, or a changed role, fails here until
     docs/roles.md says so: the table is the reviewed statement of who may do what."""
     with session_scope() as s:
+        brands.add_dealer(s, brand_id=brand.id, code="D-ROLES", name="Dealer", region_codes=[])
         staff = {
-            role: brands.add_staff(s, brand_id=brand.id, username=f"as-{role}", role=role)
+            role: brands.add_staff(
+                s,
+                brand_id=brand.id,
+                username=f"as-{role}",
+                role=role,
+                dealer_code="D-ROLES" if role == "dealer" else None,
+            )
             for role in ROLES
         }
     allowed: dict[tuple[str, str], set[str]] = {}

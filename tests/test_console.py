@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 import risk
-from brands import login
+from brands import login, service as brands
 from brands.models import Staff
 from infra.db import session_scope
 from payouts import holds, ledger
@@ -285,3 +285,24 @@ def test_the_channel_page_shows_dealers_stores_and_leaders(
     person.get_by_label("Store code (a guide's)").fill("NO-SUCH-STORE")
     person.get_by_role("button", name="Add").click()
     expect(page.get_by_role("alert")).to_contain_text("UNKNOWN_REFERENCE")
+
+
+def test_a_dealers_user_sees_its_own_page_and_nothing_else(
+    page: Page, api_url: str, brand: BrandCtx, client: TestClient
+) -> None:
+    w = _world(client, brand)
+    store = _store(client, str(w["invite"]), "owner-1")
+    with session_scope() as s:
+        staff = brands.add_staff(
+            s, brand_id=brand.id, username="dealer-d1", role="dealer", dealer_code="D1"
+        )
+        login.set_password(s, staff, PASSWORD)
+    page.goto(api_url + "/")
+    page.get_by_label("Brand").fill(brand.slug)
+    page.get_by_label("User name").fill("dealer-d1")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#my-stores")).to_contain_text(store["store_code"])
+    expect(page.get_by_role("link", name="Dashboard")).to_be_hidden()
+    page.goto(api_url + "/console/#/campaigns")
+    expect(page.get_by_role("alert")).to_contain_text("ROLE_REQUIRED")

@@ -37,8 +37,8 @@ def test_demo_seed_builds_a_packed_activated_brand(tmp_path: Path) -> None:
         report, pending = seeding.apply(s, spec)
     assert set(report.batches) == {"caps", "bottles", "cases", "pallets"}
     assert len(pending) == 2
-    assert set(report.tokens) == {"admin", "plant"}
-    assert set(report.console_passwords) == {"admin", "plant"}
+    assert set(report.tokens) == {"admin", "plant", "gz-dealer"}
+    assert set(report.console_passwords) == {"admin", "plant", "gz-dealer"}
     with session_scope() as s:  # each staff member can sign in to the console with theirs
         done = login.sign_in(
             s,

@@ -84,7 +84,7 @@ function signInPage() {
       const session = await api("POST", "/v1/admin/session", fields);
       sessionStorage.setItem(TOKEN, session.token);
       sessionStorage.setItem(WHO, JSON.stringify(session));
-      location.hash = "#/dashboard";
+      location.hash = session.role === "dealer" ? "#/my-dealer" : "#/dashboard";
     } catch (err) {
       status.replaceChildren(problem(err));
     }
@@ -844,6 +844,20 @@ async function channelPage() {
       h("button", { type: "button", class: "plain csv", onclick: () => download("/v1/admin/dealers/statement.csv", "dealer-statements.csv") }, "dealers")));
 }
 
+// --- a dealer's own page (role dealer) --------------------------------------------------
+
+async function myDealerPage() {
+  const gen = generation;
+  const v = await api("GET", "/v1/admin/my-dealer");
+  show(gen, h("h1", {}, v.dealer.name, " ", h("span", { class: "muted" }, v.dealer.code)),
+    h("p", {}, `Authorized regions: ${v.dealer.region_names.join(", ") || "–"} · cases in ${v.dealer.cases_in} · out ${v.dealer.cases_out}`),
+    h("section", { class: "card" }, h("h2", {}, "My stores"), dataTable("my-stores", v.stores,
+      [["code", "Code"], ["name", "Name"], ["region_name", "Region"], ["salesperson", "Salesperson"],
+        ["redemptions", "Redeemed"], ["case_openings", "Cases opened"]])),
+    h("section", { class: "card" }, h("h2", {}, "My latest shipments"), dataTable("my-shipments", v.shipments,
+      [["at", "When", when], ["direction", "In/out"], ["code", "Case or pallet"], ["to_store", "To store"], ["to_dealer", "To dealer"]])));
+}
+
 // --- routing -----------------------------------------------------------------------------
 
 const routes = [
@@ -854,6 +868,7 @@ const routes = [
   [/^#\/review$/, reviewPage],
   [/^#\/codes$/, codesPage],
   [/^#\/channel$/, channelPage],
+  [/^#\/my-dealer$/, myDealerPage],
 ];
 
 async function route() {
@@ -867,7 +882,9 @@ async function route() {
   if (!signedIn) return signInPage();
   const who = JSON.parse(sessionStorage.getItem(WHO) || "{}");
   document.getElementById("who").textContent = `${who.username} · ${who.role} · ${who.brand}`;
+  const dealer = who.role === "dealer"; // a dealer's user has its own page and nothing else
   for (const a of bar.querySelectorAll("nav a")) {
+    a.hidden = dealer !== a.hasAttribute("data-dealer");
     a.classList.toggle("active", location.hash.startsWith(a.getAttribute("href")));
   }
   for (const [pattern, page] of routes) {
@@ -881,7 +898,7 @@ async function route() {
       return;
     }
   }
-  location.hash = "#/campaigns";
+  location.hash = dealer ? "#/my-dealer" : "#/dashboard";
 }
 
 document.getElementById("sign-out").addEventListener("click", async () => {
