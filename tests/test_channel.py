@@ -9,7 +9,7 @@ import io
 
 from fastapi.testclient import TestClient
 
-from infra.db import session_scope
+from infra.db import session_scope, utcnow
 from reports import dashboard
 from reports.dashboard import Period
 from rewards import recorder
@@ -72,7 +72,7 @@ def test_the_channel_as_the_field_built_it(
     while recorder.drain(brand.id):
         pass
     with session_scope() as s:
-        total = dashboard.totals(s, brand.id, Period.last_days(1, now=dashboard_now()))
+        total = dashboard.totals(s, brand.id, Period.last_days(1, now=utcnow()))
     assert (total.redemptions, total.wins) == (1, 1)
 
     # The field's own views: a salesperson sees the stores they signed up, an owner their store,
@@ -101,12 +101,6 @@ def test_the_channel_as_the_field_built_it(
         assert client.get(path, headers=auth(other.admin_token)).json() == []
     bad = client.get("/v1/admin/leaderboard", params={"of": "dealers"}, headers=h)
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "INVALID_REQUEST")
-
-
-def dashboard_now():  # type: ignore[no-untyped-def]
-    from infra.db import utcnow
-
-    return utcnow()
 
 
 def test_a_codes_lookup_shows_its_scans_and_what_it_paid(
