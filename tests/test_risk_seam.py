@@ -3,6 +3,7 @@ The model behind it comes with issue 5; here a stand-in decides."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from payouts.models import LedgerEntry, Payout
 from rewards import recorder
 from rewards.models import Award, ScanRecord
 from tests.conftest import BrandCtx
-from tests.test_consumer_scan import _scan, _setup
+from tests.test_consumer_scan import SHANGHAI_NOON, _scan, _setup
 
 
 def _always(action: risk.Action) -> Any:
@@ -92,3 +93,23 @@ def test_a_held_win_is_owed_but_paid_only_after_release(
             188,
             "pending",
         )
+
+
+def test_the_review_queue_loses_what_is_released_or_voided(
+    brand: BrandCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _setup(brand)
+    monkeypatch.setattr(risk, "decide", _always("hold"))
+    noon = SHANGHAI_NOON
+    ids = [
+        _scan(brand, batch, i, f"q-{i}", now=noon + timedelta(seconds=i)).scan_id for i in range(3)
+    ]
+    monkeypatch.undo()
+    _drain(brand)
+    with session_scope() as s:
+        assert [e.award_id for e in holds.waiting(s, brand.id)] == ids  # oldest first
+        holds.release(s, brand_id=brand.id, award_id=ids[0], actor="ana")
+        holds.void(s, brand_id=brand.id, award_id=ids[1], actor="ana", reason="ring")
+    with session_scope() as s:
+        assert [e.award_id for e in holds.waiting(s, brand.id)] == [ids[2]]
+        assert holds.waiting(s, brand.id, limit=0) == []
