@@ -38,7 +38,7 @@ _PUBLIC = {
         "open_download",
         "run_export",
     ),
-    "codegen.sealing": ("SealedCode", "open_code"),
+    "codegen.sealing": ("SealedCode", "open_code", "printed"),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_WHERE)
@@ -89,6 +89,7 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
     from codegen.sealing import (
         SealedCode as SealedCode,
         open_code as open_code,
+        printed as printed,
     )
 
 

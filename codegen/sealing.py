@@ -32,15 +32,21 @@ def extract(text: str) -> str:
     return match.group(1) if match else text
 
 
+def printed(text: str) -> str | None:
+    """A code, or the URL of its QR, as printed (no dashes, spaces or lower case), without
+    checking it; None if it cannot be one."""
+    return fmt.normalize(extract(text) if "/" in text else text)
+
+
 def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None) -> SealedCode:
     """Check format, check character and seal; raise a specific error for each failure.
 
     With a `session`, a key that the ring does not know yet (created in that session's open
     transaction) is looked up there.
     """
-    raw = extract(text) if "/" in text else text
-    code = fmt.normalize(raw)
+    code = printed(text)
     if code is None:
+        raw = extract(text) if "/" in text else text
         raise MalformedCode(
             f"a code is {fmt.CODE_LENGTH} characters of {fmt.ALPHABET}", value=raw[:64]
         )

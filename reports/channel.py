@@ -299,8 +299,10 @@ def leaderboard(
     by: Literal["registrations", "redemptions", "case_openings"],
     since: datetime,
     limit: int = 50,
+    salesperson_id: int | None = None,
 ) -> list[Standing]:
-    """Stores, or the salespeople who signed them up, ranked over a period."""
+    """Stores, or the salespeople who signed them up, ranked over a period; with
+    `salesperson_id`, that salesperson's standing alone (their own view)."""
     redeemed = _per_store(session, brand_id, Redemption, since)
     opened = _per_store(session, brand_id, CaseOpening, since)
     if of == "stores":
@@ -309,22 +311,27 @@ def leaderboard(
         )
         rows = [(i, n, 0, redeemed[i], opened[i]) for i, n in names.items()]
     else:
+        theirs = select(Store.id, Store.salesperson_id).where(
+            Store.brand_id == brand_id, Store.salesperson_id.is_not(None)
+        )
+        if salesperson_id is not None:
+            theirs = theirs.where(Store.salesperson_id == salesperson_id)
         owner_since = _pairs(
             session.execute(
                 select(FieldAccount.store_id, func.min(FieldAccount.created_at))
-                .where(FieldAccount.brand_id == brand_id, FieldAccount.role == "store_owner")
+                .where(
+                    FieldAccount.brand_id == brand_id,
+                    FieldAccount.role == "store_owner",
+                    FieldAccount.store_id.in_(theirs.with_only_columns(Store.id)),
+                )
                 .group_by(FieldAccount.store_id)
             )
         )
         people: dict[int, list[int]] = {}
-        for store_id, salesperson_id in session.execute(
-            select(Store.id, Store.salesperson_id).where(
-                Store.brand_id == brand_id, Store.salesperson_id.is_not(None)
-            )
-        ):
-            if salesperson_id is None:
+        for store_id, person in session.execute(theirs):
+            if person is None:
                 continue
-            tally = people.setdefault(salesperson_id, [0, 0, 0])
+            tally = people.setdefault(person, [0, 0, 0])
             signed_up = owner_since.get(store_id)
             tally[0] += signed_up is not None and signed_up >= since
             tally[1] += redeemed[store_id]

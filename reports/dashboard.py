@@ -21,7 +21,7 @@ from rewards.consumer_scan import spent_fen
 from rewards.models import Campaign, ScanDay, ScanMinute, ScanPlaceDay
 from rewards.rollups import report_zone
 from risk.models import DiversionAlert
-from risk.regions import city_of, divisions
+from risk.regions import city_of, divisions, province_of
 
 GroupBy = Literal["day", "campaign", "product", "region", "province"]
 
@@ -232,11 +232,7 @@ class Provinces:
         return division.name if division is not None else code
 
     def of(self, code: str) -> str:
-        if code in self.root:
-            return self.root[code]
-        if len(code) == 6 and code.isdigit():
-            return code[:2] + "0000"
-        return code
+        return self.root.get(code) or province_of(code)
 
 
 @dataclass

@@ -33,7 +33,7 @@ class Division:
 
     @property
     def province(self) -> str:
-        return self.code[:2] + "0000"
+        return province_of(self.code)
 
     @property
     def city(self) -> str:
@@ -46,6 +46,11 @@ class Division:
             if code not in out:
                 out.append(code)
         return out
+
+
+def province_of(code: str) -> str:
+    """The province of an administrative code (440106 is in 440000); other codes as they are."""
+    return code[:2] + "0000" if len(code) == 6 and code.isdigit() else code
 
 
 def city_of(code: str) -> str:

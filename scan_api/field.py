@@ -16,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from brands import field
 from brands.errors import InvalidToken, RoleRequired
 from brands.field import AlreadyRegistered, FieldPrincipal, InvalidInvite
-from codegen import open_code
+from codegen import printed
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
 from infra.db import utcnow
-from infra.errors import OnecodeError
 from infra.web import SessionDep, error_responses
 from reports import channel
 from reports.channel import StoreRow
@@ -53,14 +52,6 @@ def field_principal(
 FieldDep = Annotated[FieldPrincipal, Depends(field_principal)]
 
 
-def _printed(code: str) -> str:
-    """The code as printed, or as sent if it is not one (its refusal is recorded as sent)."""
-    try:
-        return open_code(code).code
-    except OnecodeError:
-        return code
-
-
 def _scan_logged(
     who: FieldPrincipal, request: Request, role: str, code: str
 ) -> AbstractContextManager[None]:
@@ -70,7 +61,7 @@ def _scan_logged(
         scan_id=uuid.uuid4().hex,
         at_ms=int(time.time() * 1000),
         role=role,
-        code=_printed(code) if role != "store_redeem" else code,
+        code=(printed(code) or code) if role != "store_redeem" else code,
         openid=f"account:{who.account_id}",
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", ""),
@@ -293,19 +284,14 @@ def field_view(session: SessionDep, who: FieldDep) -> FieldView:
     openings) and sign-ups; a store owner's or guide's store. Nothing of anyone else's."""
     if who.role == "salesperson":
         stores = channel.stores(session, who.brand_id, salesperson_id=who.account_id)
-        since = utcnow() - timedelta(days=30)
-        standing = [
-            s
-            for s in channel.leaderboard(
-                session,
-                who.brand_id,
-                of="salespeople",
-                by="registrations",
-                since=since,
-                limit=10**6,
-            )
-            if s.id == who.account_id
-        ]
+        standing = channel.leaderboard(
+            session,
+            who.brand_id,
+            of="salespeople",
+            by="registrations",
+            since=utcnow() - timedelta(days=30),
+            salesperson_id=who.account_id,
+        )
         return FieldView(
             role=who.role,
             stores=stores,
