@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import tempfile
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -134,14 +137,14 @@ def run_script(
     """Run a Lua script by EVALSHA, sending its source only when the server lacks it (after a
     restart, or on a new scratch server).
 
-    Straight on a connection of the client's pool rather than through `client.evalsha`:
-    redis-py's command layer (retry wrapper, observability hooks) cost more CPU than the rest
-    of a scan's call (docs/benchmarks.md). And nothing is resent behind the caller's back: a
-    broken connection or a timeout reaches the caller (a 503 for a scan) with the connection
-    dropped, since the script may or may not have run.
+    Straight on the calling thread's own connection (`_own_connection`) rather than through
+    `client.evalsha`: redis-py's command layer (retry wrapper, observability hooks) and its
+    pool's checkout and return cost more CPU than the rest of a scan's call (docs/benchmarks.md).
+    And nothing is resent behind the caller's back: a broken connection or a timeout reaches the
+    caller (a 503 for a scan) with the connection dropped, since the script may or may not have
+    run.
     """
-    pool = client.connection_pool
-    conn: Any = pool.get_connection()  # redis-py leaves Connection untyped
+    conn = _own_connection(client)
     try:
         try:
             # hiredis encodes the command in C; redis-py's own packer loops over every
@@ -155,7 +158,28 @@ def run_script(
     except redis.exceptions.ResponseError:
         raise
     except BaseException:
-        conn.disconnect()
+        conn.disconnect()  # the next call connects again
         raise
-    finally:
-        pool.release(conn)
+
+
+_own = threading.local()
+
+
+def _own_connection(client: redis.Redis) -> Any:
+    """A connection of the client's pool kept by the calling thread for its scripts.
+
+    The scan runs on the event loop's one thread and makes one or two script calls, so it needs
+    no pool: checking a connection out of redis-py's blocking pool and back costs about 43 µs of
+    CPU a call (a lock, a queue, observability records), as much as the call itself
+    (measured with timeit against a local Redis). A pool's connections stay its own: a scratch
+    server's client gets connections of its own, and a forked child makes new ones.
+    """
+    pool = client.connection_pool
+    mine: weakref.WeakKeyDictionary[Any, tuple[int, Any]] | None = getattr(_own, "conns", None)
+    if mine is None:
+        mine = _own.conns = weakref.WeakKeyDictionary()
+    pid, conn = mine.get(pool, (0, None))
+    if pid != os.getpid():
+        conn = pool.make_connection()
+        mine[pool] = (os.getpid(), conn)
+    return conn
