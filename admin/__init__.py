@@ -4,7 +4,18 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from admin import audit, campaigns, channel, codes, dashboard, field, payouts, risk, session
+from admin import (
+    audit,
+    campaigns,
+    channel,
+    codes,
+    dashboard,
+    epcis,
+    field,
+    payouts,
+    risk,
+    session,
+)
 
 router = APIRouter()
 router.include_router(session.router)
@@ -16,6 +27,7 @@ router.include_router(risk.router)
 router.include_router(audit.router)
 router.include_router(dashboard.router)
 router.include_router(channel.router)
+router.include_router(epcis.router)
 
 # The console's pages (static files over this JSON API), served by onecode/app.py at /console.
 CONSOLE_DIR = Path(__file__).parent / "console"

@@ -26,6 +26,7 @@ from admin.schemas import (
     PackRangeOut,
     ParentActivationIn,
     RangeOut,
+    SsccIn,
     UnpackIn,
     VoidIn,
 )
@@ -33,7 +34,7 @@ from admin.tabular import TabularRoute
 from brands.models import Brand
 from brands.service import Principal
 from codegen import qr
-from codegen.models import PrintExport
+from codegen.models import CodeBatch, PrintExport
 from infra.db import session_scope
 from infra.logging import get_logger
 from infra.redis import brand_key, get_redis
@@ -73,25 +74,48 @@ def issue_batch(
         note=body.note,
         actor=who.username,
     )
-    return BatchOut.model_validate(batch)
+    return _batch_out(batch)
 
 
 @router.get("/batches")
 def list_batches(
     session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
 ) -> list[BatchOut]:
-    return [
-        BatchOut.model_validate(b) for b in codegen.list_batches(session, brand_id=who.brand_id)
-    ]
+    return [_batch_out(b) for b in codegen.list_batches(session, brand_id=who.brand_id)]
 
 
 @router.get("/batches/{batch_id}")
 def get_batch(
     batch_id: int, session: SessionDep, who: Annotated[Principal, roles(*CODE_READERS)]
 ) -> BatchOut:
-    return BatchOut.model_validate(
-        codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id)
+    return _batch_out(codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id))
+
+
+@router.post("/batches/{batch_id}/sscc")
+def assign_sscc(
+    batch_id: int,
+    body: SsccIn,
+    session: SessionDep,
+    who: Annotated[Principal, roles(*CODE_WRITERS)],
+) -> BatchOut:
+    """Give a case or pallet batch SSCCs (GS1 AI 00), one a code in the batch's order, so that
+    dealers' scanners, print files and EPCIS events can use them beside or instead of the case
+    codes. Once per batch; SSCCs never overlap another batch's."""
+    batch = codegen.assign_sscc(
+        session,
+        brand_id=who.brand_id,
+        batch_id=batch_id,
+        extension=body.extension,
+        company_prefix=body.company_prefix,
+        first_reference=body.first_reference,
     )
+    return _batch_out(batch)
+
+
+def _batch_out(batch: CodeBatch) -> BatchOut:
+    out = BatchOut.model_validate(batch)
+    out.first_sscc = codegen.sscc_of(batch, batch.first_serial)
+    return out
 
 
 @router.get("/batches/{batch_id}/codes")
@@ -331,6 +355,9 @@ def create_export(
         with_children=body.with_children,
         compress=body.compress,
         actor=who.username,
+        gtin=body.gtin,
+        lot=body.lot,
+        with_sscc=body.with_sscc,
     )
     total = codegen.get_batch(session, brand_id=who.brand_id, batch_id=batch_id).count
     session.commit()  # the background task reads the export in its own session

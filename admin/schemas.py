@@ -28,6 +28,23 @@ class BatchOut(BaseModel):
     note: str
     created_at: datetime
     created_by: str
+    first_sscc: str | None = Field(
+        None, description="A case or pallet batch's first SSCC; the rest count up in order."
+    )
+
+
+class SsccIn(BaseModel):
+    extension: int = Field(ge=0, le=9, description="The SSCC's extension digit.", examples=[1])
+    company_prefix: str = Field(
+        pattern=r"^\d{7,10}$",
+        description="The brand's GS1 company prefix (7 to 10 digits).",
+        examples=["6901234"],
+    )
+    first_reference: int = Field(
+        ge=0,
+        description="The first case's serial reference; the batch's codes take the next ones.",
+        examples=[100000],
+    )
 
 
 class CodeOut(BaseModel):
@@ -162,6 +179,22 @@ class ExportIn(BaseModel):
     codes_per_file: int | None = Field(None, gt=0, le=100_000_000)
     with_children: bool = False
     compress: bool = False
+    gtin: str | None = Field(
+        None,
+        description="Print each code as a GS1 Digital Link for this GTIN (8, 12, 13 or 14 "
+        "digits): `<scan base URL>/01/<GTIN-14>/21/<code>`. Omitted: onecode's `/C/<code>` URL.",
+        examples=["6901234567892"],
+        max_length=14,
+    )
+    lot: str | None = Field(
+        None,
+        description="With `gtin`: put the lot in the link (`/10/<lot>`), up to 20 GS1 "
+        "characters. Upper case and digits keep the QR in alphanumeric mode.",
+        max_length=20,
+    )
+    with_sscc: bool = Field(
+        False, description="Add each case's or pallet's SSCC to its line (`,<18 digits>`)."
+    )
 
 
 class ExportOut(BaseModel):

@@ -20,6 +20,7 @@ from brands.errors import (
     UnknownReference,
 )
 from brands.models import ROLES, ApiToken, Brand, Dealer, Product, Region, Staff, Store
+from codegen import gs1
 from infra.db import utcnow
 from infra.errors import InvalidInput
 
@@ -68,7 +69,10 @@ def get_brand(session: Session, slug: str) -> Brand:
 def add_product(
     session: Session, *, brand_id: int, sku: str, name: str, gtin: str | None = None
 ) -> Product:
-    product = Product(brand_id=brand_id, sku=sku, name=name, gtin=gtin)
+    # Stored as GTIN-14, the form Digital Links and EPCIS carry; a bad check digit is refused.
+    product = Product(
+        brand_id=brand_id, sku=sku, name=name, gtin=gs1.gtin14(gtin) if gtin else None
+    )
     session.add(product)
     session.flush()
     return product

@@ -20,12 +20,14 @@ _PUBLIC = {
         "void_range",
     ),
     "codegen.batches": (
+        "assign_sscc",
         "batch_of",
         "code_at",
         "get_batch",
         "issue_batch",
         "list_batches",
         "resolve",
+        "sscc_of",
     ),
     "codegen.keys": ("keyring", "rotate_key"),
     "codegen.codeinfo": ("CodeInfo", "CodeRef", "lookup", "state_of"),
@@ -54,12 +56,14 @@ if TYPE_CHECKING:  # `name as name`: an explicit re-export for type checkers
         void_range as void_range,
     )
     from codegen.batches import (
+        assign_sscc as assign_sscc,
         batch_of as batch_of,
         code_at as code_at,
         get_batch as get_batch,
         issue_batch as issue_batch,
         list_batches as list_batches,
         resolve as resolve,
+        sscc_of as sscc_of,
     )
     from codegen.codeinfo import (
         CodeInfo as CodeInfo,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from codegen.errors import BatchNotFound, CodeNotFound, KeySpaceExhausted, RangeOutsideBatch
+from codegen import gs1
+from codegen.errors import (
+    BatchNotFound,
+    CodeNotFound,
+    KeySpaceExhausted,
+    RangeOutsideBatch,
+    SsccTaken,
+)
 from codegen.format import MAX_SERIAL
 from codegen.keys import active_key
 from codegen.models import KINDS, CodeBatch, CodeKey
@@ -87,7 +94,11 @@ def batch_of(session: Session, *, brand_id: int, key_id: str, serial: int) -> Co
 
 
 def resolve(session: Session, *, brand_id: int, text: str) -> tuple[SealedCode, CodeBatch]:
-    """A code of this brand and its batch. Another brand's code is reported as not found."""
+    """A code of this brand and its batch, from any form a scanner sends (an SSCC too). Another
+    brand's code is reported as not found."""
+    unit = gs1.sscc_in(text)
+    if unit is not None:
+        return _by_sscc(session, brand_id, unit)
     sealed = open_code(text, session=session)
     if sealed.brand_id != brand_id:
         raise CodeNotFound("no such code for this brand", code=sealed.code)
@@ -110,3 +121,64 @@ def serial_range(batch: CodeBatch, start_index: int, count: int) -> tuple[int, i
 def code_at(session: Session, batch: CodeBatch, index: int) -> str:
     serial_range(batch, index, 1)
     return seal(key_of(session, batch), batch.first_serial + index)
+
+
+SSCC_KINDS = ("case", "pallet")
+
+
+def assign_sscc(
+    session: Session,
+    *,
+    brand_id: int,
+    batch_id: int,
+    extension: int,
+    company_prefix: str,
+    first_reference: int,
+) -> CodeBatch:
+    """Give a case or pallet batch one SSCC a code, serial references counting up from
+    `first_reference`; SSCCs are unique world-wide, so no two batches of any brand share one."""
+    batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
+    if batch.kind not in SSCC_KINDS:
+        raise InvalidInput(f"SSCCs mark cases and pallets, not {batch.kind} codes", kind=batch.kind)
+    if batch.sscc_first is not None:
+        raise SsccTaken(
+            "this batch has its SSCCs already", first=sscc_of(batch, batch.first_serial)
+        )
+    first = gs1.sscc(extension, company_prefix, first_reference)
+    gs1.sscc(extension, company_prefix, first_reference + batch.count - 1)  # the last one fits
+    lo = int(first[:17])
+    other = session.scalar(
+        select(CodeBatch.id).where(
+            CodeBatch.sscc_first.is_not(None),
+            CodeBatch.sscc_first < lo + batch.count,
+            CodeBatch.sscc_first + CodeBatch.count > lo,
+        )
+    )
+    if other is not None:
+        raise SsccTaken("some of these SSCCs belong to another batch", batch_id=other)
+    batch.sscc_first = lo
+    session.flush()
+    return batch
+
+
+def sscc_of(batch: CodeBatch, serial: int) -> str | None:
+    if batch.sscc_first is None:
+        return None
+    payload = f"{batch.sscc_first + serial - batch.first_serial:017d}"
+    return payload + str(gs1.sscc_check_digit(payload))
+
+
+def _by_sscc(session: Session, brand_id: int, unit: str) -> tuple[SealedCode, CodeBatch]:
+    payload = int(unit[:17])
+    batch = session.scalar(
+        select(CodeBatch).where(
+            CodeBatch.brand_id == brand_id,
+            CodeBatch.sscc_first <= payload,
+            CodeBatch.sscc_first + CodeBatch.count > payload,
+        )
+    )
+    if batch is None:
+        raise CodeNotFound("no case or pallet of this brand has this SSCC", sscc=unit)
+    serial = batch.first_serial + payload - (batch.sscc_first or 0)
+    key = key_of(session, batch)
+    return SealedCode(seal(key, serial), key.key_id, brand_id, serial), batch

@@ -100,3 +100,34 @@ class DownloadLimitReached(Conflict):
     """This print file was downloaded as often as allowed; make a new export."""
 
     code = "DOWNLOAD_LIMIT_REACHED"
+
+
+class InvalidGtin(InvalidInput):
+    """A GTIN is 8, 12, 13 or 14 digits whose last digit is the GS1 mod-10 check digit."""
+
+    code = "GTIN_INVALID"
+
+
+class InvalidSscc(InvalidInput):
+    """An SSCC is 18 digits: extension digit, company prefix, serial reference, check digit."""
+
+    code = "SSCC_INVALID"
+
+
+class MalformedDigitalLink(InvalidInput):
+    """The URI looks like a GS1 Digital Link but breaks its syntax (the message says where)."""
+
+    code = "DIGITAL_LINK_MALFORMED"
+
+
+class NotAnItemLink(InvalidInput):
+    """A valid Digital Link that names no single onecode item: a product class (a GTIN without
+    a serial), or a logistic unit (an SSCC) where an item code is asked for."""
+
+    code = "DIGITAL_LINK_NOT_AN_ITEM"
+
+
+class SsccTaken(Conflict):
+    """The batch has SSCCs already, or some of these SSCCs belong to another batch."""
+
+    code = "SSCC_TAKEN"

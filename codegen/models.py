@@ -61,6 +61,10 @@ class CodeBatch(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    # A case or pallet batch may carry SSCCs (AI 00), one a code in serial order: this is the
+    # first one's 17 digits before its check digit (extension digit, company prefix, serial
+    # reference). SSCCs are not secret, so they move goods through the channel, never pay.
+    sscc_first: Mapped[int | None] = mapped_column(BigInteger)
 
     @property
     def end_serial(self) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from brands.models import Brand
+from codegen import gs1
 from codegen.batches import get_batch, key_of
 from codegen.errors import DownloadLimitReached, ExportNotFound, ExportNotReady
 from codegen.models import CodeBatch, CodeKey, ExportDownload, PackRange, PrintExport
@@ -73,20 +74,36 @@ def create_export(
     compress: bool = False,
     actor: str = "",
     max_downloads: int | None = None,
+    gtin: str | None = None,
+    lot: str | None = None,
+    with_sscc: bool = False,
 ) -> tuple[PrintExport, str]:
-    """Record a new export and choose its password; `run_export` writes the files."""
+    """Record a new export and choose its password; `run_export` writes the files.
+
+    With a `gtin`, each line is the code's GS1 Digital Link (`…/01/<GTIN-14>[/10/<lot>]/21/
+    <code>`) instead of onecode's URL; `with_sscc` adds each case's or pallet's SSCC.
+    """
     settings = get_settings()
     batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
     per_file = codes_per_file or settings.codes_per_print_file
     if per_file < 1:
         raise InvalidInput("codes_per_file must be at least 1", codes_per_file=per_file)
+    if lot and not gtin:
+        raise InvalidInput("a lot is printed in a Digital Link, which needs the GTIN")
+    if with_sscc and batch.sscc_first is None:
+        raise InvalidInput("this batch has no SSCCs: assign them first", batch_id=batch.id)
+    link = {}
+    if gtin:
+        brand = session.get_one(Brand, brand_id)
+        gs1.link_prefix(brand.scan_base_url, gtin=gtin, lot=lot)  # refuse a bad GTIN or lot now
+        link = {"gtin": gs1.gtin14(gtin), "lot": lot or None}
     export = PrintExport(
         id=secrets.token_hex(8),
         brand_id=brand_id,
         batch_id=batch.id,
         codes_per_file=per_file,
         with_children=with_children,
-        manifest={"compress": compress},
+        manifest={"compress": compress, "with_sscc": with_sscc, **link},
         max_downloads=max_downloads or settings.export_max_downloads,
         created_by=actor,
     )
@@ -114,7 +131,18 @@ def run_export(
     compress = bool((export.manifest or {}).get("compress"))
     out = export_dir(export)
     out.mkdir(parents=True, exist_ok=True)
-    prefix = (brand.scan_base_url + "/C/").encode()
+    options = export.manifest or {}
+    gtin = options.get("gtin")
+    prefix = (
+        gs1.link_prefix(brand.scan_base_url, gtin=gtin, lot=options.get("lot"))
+        if gtin
+        else brand.scan_base_url + "/C/"
+    ).encode()
+    sscc_offset = (
+        batch.sscc_first - batch.first_serial
+        if options.get("with_sscc") and batch.sscc_first is not None
+        else None
+    )
     children = _child_specs(session, batch) if export.with_children else ()
     jobs = []
     for n, lo in enumerate(range(0, batch.count, export.codes_per_file), start=1):
@@ -131,6 +159,7 @@ def run_export(
                 password=password.encode(),
                 compress=compress,
                 children=children,
+                sscc_offset=sscc_offset,
             )
         )
     n_workers = max(1, min(workers or get_settings().workers or os.cpu_count() or 1, len(jobs)))
@@ -165,7 +194,11 @@ def run_export(
         "kind": batch.kind,
         "codes": batch.count,
         "files": [asdict(p) for p in parts],
-        "line_format": "SCAN_URL" + (",CHILD_CODE…" if export.with_children else ""),
+        "line_format": ("DIGITAL_LINK" if gtin else "SCAN_URL")
+        + (",SSCC" if sscc_offset is not None else "")
+        + (",CHILD_CODE…" if export.with_children else ""),
+        "gtin": gtin,
+        "lot": options.get("lot"),
         "encryption": "zip AES-256 (WinZip AE-2); password delivered separately",
         "compress": compress,
         "created_at": utcnow().isoformat(),

@@ -1,7 +1,9 @@
 """Rendering print-file lines for a run of serials, vectorized (no Python loop per code).
 
-A line is the code's scan URL in upper case, e.g. `HTTPS://QR.BRAND.CN/C/7KQKW4FSZKTWDMM7NZ9`,
-optionally followed by `,CHILD1,CHILD2,…`: the codes packed in it, for pre-aggregated labels.
+A line is the code's scan URL in upper case, e.g. `HTTPS://QR.BRAND.CN/C/7KQKW4FSZKTWDMM7NZ9`
+(or its GS1 Digital Link, `…/01/<GTIN>/21/<code>`: only the prefix differs), optionally
+followed by `,SSCC` for a case or pallet with SSCCs, then `,CHILD1,CHILD2,…`: the codes packed
+in it, for pre-aggregated labels.
 """
 
 from __future__ import annotations
@@ -72,8 +74,29 @@ def _children_tail(
     return tail.reshape(n, k * (CODE_LENGTH + 1))
 
 
+_SSCC_WEIGHTS = np.array([3 if j % 2 == 0 else 1 for j in range(17)], dtype=np.int64)
+_POWERS = np.array([10 ** (16 - j) for j in range(17)], dtype=np.int64)
+
+
+def _sscc_tail(serials: npt.NDArray[np.uint64], offset: int) -> npt.NDArray[np.uint8]:
+    """`,<SSCC>` for each serial: its 17 digits (serial + offset) and the GS1 check digit."""
+    payload = serials.astype(np.int64) + np.int64(offset)
+    digits = (payload[:, None] // _POWERS[None, :]) % 10
+    check = (10 - (digits * _SSCC_WEIGHTS[None, :]).sum(axis=1) % 10) % 10
+    tail = np.empty((len(serials), 19), dtype=np.uint8)
+    tail[:, 0] = ord(",")
+    tail[:, 1:18] = digits + ord("0")
+    tail[:, 18] = check + ord("0")
+    return tail
+
+
 def render(
-    sealer: Sealer, prefix: bytes, first: int, end: int, children: list[ChildRange]
+    sealer: Sealer,
+    prefix: bytes,
+    first: int,
+    end: int,
+    children: list[ChildRange],
+    sscc_offset: int | None = None,
 ) -> bytes:
     """Lines for serials [first, end), which callers keep to about CHUNK codes."""
     # Split into runs that share one line shape: no children, or k children from one range.
@@ -93,5 +116,8 @@ def render(
                 k = min(rng.per_parent, rng.child_count - (lo - rng.parent_start) * rng.per_parent)
                 tail = _children_tail(rng, serials, k)
                 break
+        if sscc_offset is not None:
+            ssccs = _sscc_tail(serials, sscc_offset)
+            tail = ssccs if tail is None else np.hstack((ssccs, tail))
         pieces.append(url_lines(prefix, sealer.codes(serials), tail))
     return b"".join(pieces)

@@ -36,6 +36,7 @@ class PartJob:
     password: bytes
     compress: bool
     children: tuple[ChildSpec, ...]
+    sscc_offset: int | None = None  # a code's SSCC is its serial plus this, then a check digit
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ def write_part(job: PartJob) -> tuple[str, int, int, str, str]:
         zf.setencryption(pyzipper.WZ_AES, nbits=256)
         with zf.open(job.inner_name, "w", force_zip64=True) as fh:
             for lo in range(job.first, job.end, CHUNK):
-                data = render(sealer, job.prefix, lo, min(lo + CHUNK, job.end), children)
+                data = render(
+                    sealer, job.prefix, lo, min(lo + CHUNK, job.end), children, job.sscc_offset
+                )
                 text_digest.update(data)
                 fh.write(data)
     return (

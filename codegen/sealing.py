@@ -8,10 +8,11 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from codegen import format as fmt
-from codegen.errors import CodeCheckFailed, CodeNotGenuine, MalformedCode
+from codegen import format as fmt, gs1
+from codegen.errors import CodeCheckFailed, CodeNotGenuine, MalformedCode, NotAnItemLink
 from codegen.keys import KeyRing, keyring, thread_cipher, unwrap
 from codegen.models import CodeKey
+from infra.errors import InvalidInput
 
 # The scan URL printed in every QR: any scheme and host, then /C/<code> (any case).
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+/c/([^/?#]+)/?(?:[?#].*)?$", re.IGNORECASE)
@@ -27,15 +28,33 @@ class SealedCode(NamedTuple):
 
 
 def extract(text: str) -> str:
-    """The code inside a scanned URL, or the text itself."""
+    """The code inside what a scanner sent: onecode's URL (`…/C/<code>`), a GS1 Digital Link or
+    EPC URN whose serial (AI 21) is the code, or the code itself.
+
+    Raises MalformedDigitalLink for a broken Digital Link, and NotAnItemLink for one that names
+    no single item (a GTIN alone, or an SSCC: `codegen.resolve` reads those, with a database).
+    """
+    if "/" not in text and ":" not in text:  # a typed or pasted code: the common case
+        return text
     match = _URL.match(text.strip())
-    return match.group(1) if match else text
+    if match:
+        return match.group(1)
+    if gs1.looks_like_link(text) or text.lstrip().lower().startswith("urn:epc:id:"):
+        link = gs1.parse_identifier(text)
+        if link.serial is None:
+            what = "an SSCC names a case or pallet" if link.sscc else "a GTIN alone names a product"
+            raise NotAnItemLink(f"{what}, not one item: scan the item's own code", uri=text[:200])
+        return link.serial
+    return text
 
 
 def printed(text: str) -> str | None:
-    """A code, or the URL of its QR, as printed (no dashes, spaces or lower case), without
+    """A code, or any link to it, as printed (no dashes, spaces or lower case), without
     checking it; None if it cannot be one."""
-    return fmt.normalize(extract(text) if "/" in text else text)
+    try:
+        return fmt.normalize(extract(text))
+    except InvalidInput:
+        return None
 
 
 def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None) -> SealedCode:
@@ -44,9 +63,9 @@ def open_code(text: str, ring: KeyRing = keyring, session: Session | None = None
     With a `session`, a key that the ring does not know yet (created in that session's open
     transaction) is looked up there.
     """
-    code = printed(text)
+    raw = extract(text)
+    code = fmt.normalize(raw)
     if code is None:
-        raw = extract(text) if "/" in text else text
         raise MalformedCode(
             f"a code is {fmt.CODE_LENGTH} characters of {fmt.ALPHABET}", value=raw[:64]
         )

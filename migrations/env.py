@@ -7,6 +7,7 @@ from alembic import context
 # Importing each domain's tables registers them on the shared metadata.
 from brands import models as _brands  # noqa: F401
 from codegen import models as _codegen  # noqa: F401
+from epcis import models as _epcis  # noqa: F401
 from infra.db import Base, get_engine
 from logistics import models as _logistics  # noqa: F401
 from payouts import models as _payouts  # noqa: F401

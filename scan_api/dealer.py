@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+import epcis
 from brands.errors import InvalidToken, UnknownReference
+from epcis.importing import InvalidEpcis
+from epcis.schemas import EPCIS_EXAMPLE, ImportOut, import_out
 from infra.errors import InvalidInput
 from infra.web import SessionDep, error_responses
 from logistics import service as logistics
@@ -113,6 +116,25 @@ def upload(
         error=sum(r.status == "error" for r in results),
         results=[CodeResultOut(**asdict(r)) for r in results],
     )
+
+
+@router.post(
+    "/v1/dealer/epcis",
+    responses=error_responses(InvalidToken, InvalidEpcis, InvalidInput),
+)
+def import_epcis(
+    session: SessionDep,
+    who: Annotated[DevicePrincipal, Depends(device)],
+    document: Annotated[dict[str, Any], Body(examples=[EPCIS_EXAMPLE])],
+) -> ImportOut:
+    """A dealer's warehouse system sends EPCIS 2.0 instead of PDA uploads: ObjectEvents with
+    bizStep shipping (destination `urn:onecode:<brand>:store:<code>` or `…:dealer:<code>` in
+    destinationList) or receiving record the same shipments as `/v1/dealer/uploads`, once per
+    eventID; each event applies whole or is refused with its reason."""
+    results = epcis.import_document(
+        session, brand_id=who.brand_id, document=document, actor=f"pda:{who.device_id}", dealer=who
+    )
+    return import_out(results)
 
 
 @router.get("/v1/dealer/me", responses=error_responses(InvalidToken))

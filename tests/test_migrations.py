@@ -8,6 +8,7 @@ from alembic.script import ScriptDirectory
 
 from brands import models as _b  # noqa: F401
 from codegen import models as _c  # noqa: F401
+from epcis import models as _e  # noqa: F401
 from infra.db import Base, get_engine
 from infra.migrate import alembic_config
 from logistics import models as _l  # noqa: F401

@@ -53,6 +53,7 @@ def test_redis_keys_are_brand_scoped() -> None:
 def test_every_table_with_data_names_its_brand() -> None:
     from brands import models as _b  # noqa: F401  (each import registers its tables)
     from codegen import models as _c  # noqa: F401
+    from epcis import models as _e  # noqa: F401
     from infra.db import Base
     from logistics import models as _l  # noqa: F401
     from payouts import models as _p  # noqa: F401
