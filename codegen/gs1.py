@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from biip import ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
+from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 from biip.sscc import Sscc
 from epcpy.epc_schemes.sgtin import SGTIN
@@ -38,6 +39,10 @@ _SHORT_NAMES = {"gtin": "01", "cpv": "22", "lot": "10", "ser": "21", "sscc": "00
 # Any http(s) URI with a GTIN or SSCC path segment (numeric or short name) is read as a Digital
 # Link; onecode's own `/C/<code>` URLs never have one.
 _LOOKS_LIKE_LINK = re.compile(r"^https?://[^/?#]+(?:/[^?#]*)?/(?:01|00|gtin|sscc)/", re.I)
+# What a scanner sends for a GS1 DataMatrix or GS1 QR (element strings, FNC1 as the GS
+# character, maybe a symbology identifier such as ]d2 or ]Q3), or what people type, with the
+# AIs in parentheses. Longer than a onecode code, so a bare code is never read as one.
+_ELEMENT_STRING = re.compile(r"^(?:\][A-Za-z]\d|\(\d{2,4}\)|0[01]\d{14}.)")
 # GS1's table has no company prefix for GTIN-8s and some ranges; the URN split is then a
 # convention only: the digits, and so the GTIN read back, are the same for any split.
 _DEFAULT_PREFIX_LENGTH = 7
@@ -112,6 +117,23 @@ def looks_like_link(text: str) -> bool:
     return _LOOKS_LIKE_LINK.match(text) is not None
 
 
+def looks_like_element_string(text: str) -> bool:
+    t = text.strip()
+    return len(t) > 20 and _ELEMENT_STRING.match(t) is not None
+
+
+def parse_element_string(text: str) -> Link:
+    """GS1 element strings, raw (`0106901234567892217KQ…`) or human-readable (`(01)…(21)…`)."""
+    t = text.strip()
+    if t.startswith("]"):  # the symbology identifier: which barcode, not what it says
+        t = t[3:]
+    try:
+        message = GS1Message.parse_hri(t) if t.startswith("(") else GS1Message.parse(t)
+    except ParseError as exc:
+        raise MalformedDigitalLink(f"not valid GS1 element strings: {exc}", value=t[:120]) from None
+    return _link_of(message.element_strings, t)
+
+
 def parse_link(uri: str) -> Link:
     """Read a GS1 Digital Link URI (uncompressed form), or raise MalformedDigitalLink."""
     parts = urlsplit(uri.strip())
@@ -126,11 +148,15 @@ def parse_link(uri: str) -> Link:
         parsed = GS1DigitalLinkURI.parse(parts._replace(path="/".join(segments)).geturl())
     except ParseError as exc:
         raise MalformedDigitalLink(str(exc), uri=uri[:200]) from None
+    return _link_of(parsed.element_strings, uri)
+
+
+def _link_of(elements: GS1ElementStrings, source: str) -> Link:
     found: dict[str, str] = {}
-    for element in parsed.element_strings:
+    for element in elements:
         problem = element.gtin_error or element.sscc_error
         if problem:
-            raise MalformedDigitalLink(problem, uri=uri[:200])
+            raise MalformedDigitalLink(problem, uri=source[:200])
         found.setdefault(element.ai.ai, element.value)
     return Link(
         gtin=found.pop("01", None),

@@ -164,13 +164,16 @@ def _latest_links(session: Session, children: list[Member]) -> dict[Member, Pack
     return latest
 
 
-def parent_of(session: Session, *, batch: CodeBatch, serial: int) -> Member | None:
-    link = session.scalar(
-        select(PackLink)
-        .where(PackLink.child_batch_id == batch.id, PackLink.child_serial == serial)
-        .order_by(PackLink.id.desc())
-        .limit(1)
+def parent_of(
+    session: Session, *, batch: CodeBatch, serial: int, before_link: int | None = None
+) -> Member | None:
+    """What holds the code now, or just before link `before_link` was made."""
+    links = select(PackLink).where(
+        PackLink.child_batch_id == batch.id, PackLink.child_serial == serial
     )
+    if before_link is not None:
+        links = links.where(PackLink.id < before_link)
+    link = session.scalar(links.order_by(PackLink.id.desc()).limit(1))
     if link is not None:
         if link.parent_batch_id is None or link.parent_serial is None:
             return None

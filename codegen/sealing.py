@@ -28,24 +28,27 @@ class SealedCode(NamedTuple):
 
 
 def extract(text: str) -> str:
-    """The code inside what a scanner sent: onecode's URL (`…/C/<code>`), a GS1 Digital Link or
-    EPC URN whose serial (AI 21) is the code, or the code itself.
+    """The code inside what a scanner sent: onecode's URL (`…/C/<code>`), a GS1 Digital Link,
+    EPC URN or element string whose serial (AI 21) is the code, or the code itself.
 
     Raises MalformedDigitalLink for a broken Digital Link, and NotAnItemLink for one that names
     no single item (a GTIN alone, or an SSCC: `codegen.resolve` reads those, with a database).
     """
     if "/" not in text and ":" not in text:  # a typed or pasted code: the common case
-        return text
-    match = _URL.match(text.strip())
-    if match:
-        return match.group(1)
-    if gs1.looks_like_link(text) or text.lstrip().lower().startswith("urn:epc:id:"):
+        if not gs1.looks_like_element_string(text):
+            return text
+        link = gs1.parse_element_string(text)
+    else:
+        match = _URL.match(text.strip())
+        if match:
+            return match.group(1)
+        if not (gs1.looks_like_link(text) or text.lstrip().lower().startswith("urn:epc:id:")):
+            return text
         link = gs1.parse_identifier(text)
-        if link.serial is None:
-            what = "an SSCC names a case or pallet" if link.sscc else "a GTIN alone names a product"
-            raise NotAnItemLink(f"{what}, not one item: scan the item's own code", uri=text[:200])
-        return link.serial
-    return text
+    if link.serial is None:
+        what = "an SSCC names a case or pallet" if link.sscc else "a GTIN alone names a product"
+        raise NotAnItemLink(f"{what}, not one item: scan the item's own code", uri=text[:200])
+    return link.serial
 
 
 def printed(text: str) -> str | None:

@@ -31,6 +31,7 @@ from brands.models import Brand, Dealer, Product, Store
 from codegen import gs1
 from codegen.batches import key_of, sscc_of
 from codegen.models import Activation, CodeBatch, PackLink, PackRange
+from codegen.packing import parent_of
 from codegen.sealing import seal
 from infra.errors import InvalidInput
 from logistics.models import Shipment
@@ -224,32 +225,8 @@ def _link_events(
 
 
 def _parent_before(session: Session, link: PackLink) -> tuple[int, int] | None:
-    earlier = session.scalar(
-        select(PackLink)
-        .where(
-            PackLink.child_batch_id == link.child_batch_id,
-            PackLink.child_serial == link.child_serial,
-            PackLink.id < link.id,
-        )
-        .order_by(PackLink.id.desc())
-        .limit(1)
-    )
-    if earlier is not None:
-        if earlier.parent_batch_id is None or earlier.parent_serial is None:
-            return None
-        return earlier.parent_batch_id, earlier.parent_serial
-    rng = session.scalar(
-        select(PackRange).where(
-            PackRange.child_batch_id == link.child_batch_id,
-            PackRange.child_start <= link.child_serial,
-            PackRange.child_start + PackRange.child_count > link.child_serial,
-        )
-    )
-    if rng is None:
-        return None
-    return rng.parent_batch_id, rng.parent_start + (link.child_serial - rng.child_start) // (
-        rng.per_parent
-    )
+    batch = session.get_one(CodeBatch, link.child_batch_id)
+    return parent_of(session, batch=batch, serial=link.child_serial, before_link=link.id)
 
 
 def _shipment_events(

@@ -151,7 +151,7 @@ def _caps_with_gtin(client: TestClient, brand: BrandCtx, n: int = 8) -> int:
 
 def test_a_scan_is_read_through_every_form(client: TestClient, brand: BrandCtx) -> None:
     batch = _caps_with_gtin(client, brand)
-    c = [code(brand.id, batch, i) for i in range(6)]
+    c = [code(brand.id, batch, i) for i in range(8)]
     forms = [
         c[0],
         f"HTTPS://QR.EXAMPLE.CN/C/{c[1]}",
@@ -159,6 +159,8 @@ def test_a_scan_is_read_through_every_form(client: TestClient, brand: BrandCtx) 
         f"https://id.gs1.org/01/6901234567892/10/L26/21/{c[3]}?17=271231",
         f"https://id.gs1.org/gtin/{GTIN}/ser/{c[4]}",
         f"https://qr.example.cn/01/{GTIN}/21/%{ord(c[5][0]):02X}{c[5][1:]}",  # percent-encoded
+        f"]d201{GTIN}21{c[6]}\x1d10L26",  # a GS1 DataMatrix as a scanner sends it
+        f"(01){GTIN}(21){c[7]}",  # the same, as people write it
     ]
     for i, text in enumerate(forms):
         r = client.post("/v1/scan/consumer", json={"code": text, "openid": f"o-{i}"})
@@ -174,6 +176,8 @@ def test_a_scan_is_read_through_every_form(client: TestClient, brand: BrandCtx) 
         (f"https://id.gs1.org/01/{GTIN}", "DIGITAL_LINK_NOT_AN_ITEM"),
         ("https://id.gs1.org/00/106141412345678908", "DIGITAL_LINK_NOT_AN_ITEM"),
         (f"https://id.gs1.org/01/{GTIN}/21/2017", "CODE_MALFORMED"),  # not a onecode serial
+        (f"(01)06901234567891(21){'0' * 19}", "DIGITAL_LINK_MALFORMED"),
+        ("(00)106141412345678908", "DIGITAL_LINK_NOT_AN_ITEM"),
     ],
 )
 def test_bad_links_are_refused_with_a_clear_code(
