@@ -11,19 +11,31 @@ from epcis.importing import EventResult
 
 
 class EventResultOut(BaseModel):
-    event_id: str
-    type: str
-    status: str = Field(description="ok, duplicate (seen before: nothing changed), ignored, error")
-    changed: int = Field(description="Links or shipments this event made.")
-    error: str = Field(description="A stable error code when status is error.")
-    message: str
+    event_id: str = Field(
+        description="The event's eventID, or for an event sent without one an ID from its "
+        "content (`ni:///sha-256;…`).",
+        examples=["urn:uuid:6f1e0f5e-3d0c-4c53-9a55-0d7d0b6a8f10"],
+    )
+    type: str = Field(description="The EPCIS event type.", examples=["AggregationEvent"])
+    status: str = Field(
+        description="ok (applied), duplicate (taken in before: nothing changed), ignored (valid "
+        "but changes nothing in onecode, e.g. an OBSERVE aggregation), error (refused whole).",
+        examples=["ok"],
+    )
+    changed: int = Field(description="Links or shipments this event made.", examples=[12])
+    error: str = Field(
+        description="A stable error code when status is error, such as EPCIS_EVENT_REFUSED, "
+        "INVALID_PACKING or CODE_NOT_FOUND; empty otherwise.",
+        examples=[""],
+    )
+    message: str = Field(description="Why it was refused or ignored, for people.", examples=[""])
 
 
 class ImportOut(BaseModel):
-    ok: int
-    duplicate: int
-    ignored: int
-    error: int
+    ok: int = Field(description="Events applied now.", examples=[1])
+    duplicate: int = Field(description="Events taken in before, by eventID.", examples=[0])
+    ignored: int = Field(description="Valid events that change nothing in onecode.", examples=[0])
+    error: int = Field(description="Events refused, each with its reason.", examples=[0])
     results: list[EventResultOut] = Field(description="One result per event, in order.")
 
 

@@ -5,6 +5,7 @@ Errors are always `{"error": {"code": STABLE_CODE, "message": â€¦, "details": {â
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -87,6 +88,28 @@ def _error(
     return JSONResponse(body, status_code=status)
 
 
+def _methods_at(app: FastAPI, request: Request) -> list[str]:
+    """Every method the API document lists at this path (RFC 9110: a 405 names them in Allow),
+    since Starlette's own 405 names only the first matching route's."""
+    methods: set[str] = set()
+    for pattern, listed in _paths(app):
+        if pattern.fullmatch(request.url.path):
+            methods |= listed
+    return sorted(methods)
+
+
+def _paths(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    if not hasattr(app.state, "allow_table"):
+        table = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
+            listed = {m.upper() for m in operations if m.isalpha()}
+            table.append((pattern, listed | ({"HEAD"} if "GET" in listed else set())))
+        app.state.allow_table = table
+    result: list[tuple[re.Pattern[str], set[str]]] = app.state.allow_table
+    return result
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnecodeError)
     async def _domain(_: Request, exc: OnecodeError) -> JSONResponse:
@@ -103,10 +126,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(422, InvalidRequest.code, "the request is not valid", {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": bad input like any
+            return _error(422, InvalidRequest.code, "the body is not valid JSON")
         known = {404: NotFound.code, 405: MethodNotAllowed.code}
         code = known.get(exc.status_code, "HTTP_ERROR")
-        return _error(exc.status_code, code, str(exc.detail))
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            response.headers["Allow"] = ", ".join(_methods_at(app, request))
+        return response
 
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)

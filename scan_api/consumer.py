@@ -68,11 +68,20 @@ class ConsumerScanIn(BaseModel):
         description="A stable id of the phone as the mini-program sees it (for risk).",
         examples=["a1b2c3d4e5f6"],
     )
+    # strict: JSON true and false are not coordinates (pydantic would read them as 1 and 0)
     latitude: float | None = Field(
-        None, ge=-90, le=90, description="GCJ-02 latitude from wx.getLocation, if granted."
+        None,
+        ge=-90,
+        le=90,
+        strict=True,
+        description="GCJ-02 latitude from wx.getLocation, if granted.",
     )
     longitude: float | None = Field(
-        None, ge=-180, le=180, description="GCJ-02 longitude from wx.getLocation, if granted."
+        None,
+        ge=-180,
+        le=180,
+        strict=True,
+        description="GCJ-02 longitude from wx.getLocation, if granted.",
     )
     region_code: str = Field(
         "",

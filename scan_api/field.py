@@ -106,8 +106,12 @@ class StoreRegisterIn(BaseModel):
         description="Administrative division code of the store's district.",
         examples=["440106"],
     )
-    latitude: float | None = Field(None, ge=-90, le=90, description="Store location (GCJ-02).")
-    longitude: float | None = Field(None, ge=-180, le=180, description="Store location (GCJ-02).")
+    latitude: float | None = Field(
+        None, ge=-90, le=90, strict=True, description="Store location (GCJ-02)."
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, strict=True, description="Store location (GCJ-02)."
+    )
 
 
 class StoreRegistered(BaseModel):
