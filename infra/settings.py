@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(
         default=15, ge=1, description="A lock-out lasts this long after the last failure."
     )
+    guess_limit: int = Field(
+        default=50,
+        ge=1,
+        description="Codes that are not genuine one address may send in a window before it is "
+        "refused until the window ends (risk/guessing.py).",
+    )
+    guess_window_seconds: int = Field(
+        default=600, ge=10, description="The window of guess_limit, in seconds."
+    )
     report_timezone: str = Field(
         default="Asia/Shanghai", description="The zone the dashboard's days are counted in."
     )

@@ -10,8 +10,11 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
+from infra.redis import get_redis
 from infra.web import error_responses
 from rewards import consumer_scan
+from risk import guessing
+from risk.guessing import TooManyGuesses
 
 router = APIRouter(tags=["scan"])
 
@@ -198,7 +201,7 @@ class ConsumerScanOut(BaseModel):
 @router.post(
     "/v1/scan/consumer",
     response_model=ConsumerScanOut,
-    responses=error_responses(MalformedCode, CodeCheckFailed, CodeNotFound),
+    responses=error_responses(MalformedCode, CodeCheckFailed, CodeNotFound, TooManyGuesses),
 )
 async def consumer_scan_endpoint(
     body: ConsumerScanIn,
@@ -211,14 +214,19 @@ async def consumer_scan_endpoint(
     consumer claimed it first), `not_activated`, `voided`, `not_a_cap_code`, `no_campaign`,
     `campaign_not_running`, `campaign_over`, `region_not_in_campaign`, `limit_reached`,
     `blocked`, `challenge` (verify the user, then scan again) and `not_genuine`.
+
+    An address that sends many codes that are not genuine is refused for a while
+    (`TOO_MANY_GUESSES`, 429, with `Retry-After`).
     """
+    address = request.client.host if request.client else ""
+    guessing.check(address)
     try:
         answer = consumer_scan.scan(
             consumer_scan.ConsumerScan(
                 code=body.code,
                 openid=body.openid,
                 device_id=body.device_id,
-                ip=request.client.host if request.client else "",
+                ip=address,
                 latitude=body.latitude,
                 longitude=body.longitude,
                 region_code=body.region_code,
@@ -226,7 +234,11 @@ async def consumer_scan_endpoint(
             )
         )
     except CodeNotGenuine:
+        guessing.refused(get_redis(), address)
         return _json(ConsumerScanOut(scan_id="", outcome="not_genuine", genuine=False))
+    except (CodeCheckFailed, CodeNotFound):
+        guessing.refused(get_redis(), address)
+        raise
     prize = answer.prize
     return _json(
         ConsumerScanOut(

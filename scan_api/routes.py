@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 import codegen
 from codegen.errors import CodeCheckFailed, CodeNotFound, CodeNotGenuine, MalformedCode
+from infra.redis import get_redis
 from infra.web import SessionDep, error_responses
+from risk import guessing
+from risk.guessing import TooManyGuesses
 
 router = APIRouter(tags=["scan"])
 
@@ -47,14 +50,20 @@ class Verification(BaseModel):
     production_date: date | None = Field(None, description="Production date, if given.")
 
 
-def _verify(code: str, session: SessionDep) -> Verification:
+def _verify(code: str, session: SessionDep, request: Request) -> Verification:
+    address = request.client.host if request.client else ""
+    guessing.check(address)
     try:
         sealed = codegen.open_code(code)
         batch = codegen.batch_of(
             session, brand_id=sealed.brand_id, key_id=sealed.key_id, serial=sealed.serial
         )
     except (CodeNotGenuine, CodeNotFound) as exc:
+        guessing.refused(get_redis(), address)
         return Verification(genuine=False, reason=exc.code)
+    except CodeCheckFailed:
+        guessing.refused(get_redis(), address)
+        raise
     info = codegen.state_of(session, batch, sealed.serial)
     return Verification(
         genuine=True,
@@ -68,21 +77,22 @@ def _verify(code: str, session: SessionDep) -> Verification:
     )
 
 
-_ERRORS = error_responses(MalformedCode, CodeCheckFailed)
+_ERRORS = error_responses(MalformedCode, CodeCheckFailed, TooManyGuesses)
 
 
 @router.get("/v1/codes/{code}/verify", responses=_ERRORS)
-def verify_code(code: str, session: SessionDep) -> Verification:
+def verify_code(code: str, session: SessionDep, request: Request) -> Verification:
     """Check a code typed by hand or read from a QR (dashes, spaces and case are ignored).
 
     A malformed code or a typo is a 422 error; a well-formed code that is not genuine is an
-    answer (`genuine: false`), not an error.
+    answer (`genuine: false`), not an error. An address that sends many codes that are not
+    genuine is refused for a while (`TOO_MANY_GUESSES`, 429, with `Retry-After`).
     """
-    return _verify(code, session)
+    return _verify(code, session, request)
 
 
 @router.get("/c/{code}", responses=_ERRORS)
 @router.get("/C/{code}", include_in_schema=False)
-def scan_url(code: str, session: SessionDep) -> Verification:
+def scan_url(code: str, session: SessionDep, request: Request) -> Verification:
     """Where a printed QR leads (`HTTPS://HOST/C/CODE`): the same answer as verify."""
-    return _verify(code, session)
+    return _verify(code, session, request)
