@@ -15,6 +15,7 @@ from brands.service import Principal
 from epcis.importing import InvalidEpcis
 from epcis.schemas import EPCIS_EXAMPLE, ImportOut, import_out
 from infra.errors import InvalidInput
+from infra.settings import get_settings
 from infra.web import SessionDep, error_responses
 
 router = APIRouter(
@@ -44,7 +45,11 @@ def export_events(
     )
 
 
-@router.post("/events", responses=error_responses(InvalidEpcis))
+@router.post(
+    "/events",
+    responses=error_responses(InvalidEpcis),
+    max_body_size=get_settings().max_epcis_bytes,
+)
 def import_events(
     session: SessionDep,
     who: Annotated[Principal, roles(*CODE_WRITERS)],

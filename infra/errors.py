@@ -63,6 +63,14 @@ class InvalidRequest(InvalidInput):
     code = "INVALID_REQUEST"
 
 
+class PayloadTooLarge(OnecodeError):
+    """The request body is larger than this endpoint takes (ONECODE_MAX_BODY_BYTES for most;
+    EPCIS imports take ONECODE_MAX_EPCIS_BYTES). Nothing was read or changed."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+
+
 class MethodNotAllowed(OnecodeError):
     """The path exists but not with this HTTP method."""
 

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(
         default=15, ge=1, description="A lock-out lasts this long after the last failure."
     )
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="The largest request body most endpoints take (a PDA's 1,000 codes are "
+        "about 40 KB).",
+    )
+    max_epcis_bytes: int = Field(
+        default=32 << 20, ge=1024, description="The largest EPCIS document an import takes."
+    )
     guess_limit: int = Field(
         default=50,
         ge=1,

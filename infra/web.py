@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.db import session_scope
 from infra.errors import (
@@ -25,6 +26,7 @@ from infra.errors import (
     MethodNotAllowed,
     NotFound,
     OnecodeError,
+    PayloadTooLarge,
     ServiceUnavailable,
     meaning,
 )
@@ -58,9 +60,15 @@ class ErrorResponse(BaseModel):
 def error_responses(*errors: type[OnecodeError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the errors an endpoint can answer: per HTTP status, each code
     with its meaning and an example body. INVALID_REQUEST and SERVICE_UNAVAILABLE are added to
-    every endpoint, since any request can be malformed and any store can be down."""
+    every endpoint, since any request can be malformed and any store can be down, and
+    PAYLOAD_TOO_LARGE, since any body can be too large."""
     by_status: dict[int, list[type[OnecodeError]]] = {}
-    every: tuple[type[OnecodeError], ...] = (*errors, InvalidRequest, ServiceUnavailable)
+    every: tuple[type[OnecodeError], ...] = (
+        *errors,
+        InvalidRequest,
+        PayloadTooLarge,
+        ServiceUnavailable,
+    )
     for cls in every:
         if cls not in by_status.setdefault(cls.status, []):
             by_status[cls.status].append(cls)
@@ -129,7 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI's "error parsing the body": bad input like any
             return _error(422, InvalidRequest.code, "the body is not valid JSON")
-        known = {404: NotFound.code, 405: MethodNotAllowed.code}
+        known = {404: NotFound.code, 405: MethodNotAllowed.code, 413: PayloadTooLarge.code}
         code = known.get(exc.status_code, "HTTP_ERROR")
         response = _error(exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
@@ -153,3 +161,32 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         return _error(500, InternalError.code, "something went wrong on our side; it was logged")
+
+
+class TooLargeAsJson:
+    """FastAPI's body limit answers a Content-Length over the limit itself, in plain text,
+    before any handler runs; this gives that answer onecode's error format, PAYLOAD_TOO_LARGE.
+    (A body that grows past the limit while streaming reaches the handlers and gets the same.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_json(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = dict(message.get("headers", []))
+                if headers.get(b"content-type", b"").startswith(b"text/plain"):
+                    replaced = True
+                    answer = _error(413, PayloadTooLarge.code, meaning(PayloadTooLarge))
+                    await answer(scope, receive, send)
+                    return
+            if not replaced:
+                await send(message)
+
+        await self.app(scope, receive, send_json)

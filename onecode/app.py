@@ -20,7 +20,7 @@ from infra.errors import catalogue, meaning
 from infra.logging import configure_logging, get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
-from infra.web import install_error_handlers
+from infra.web import TooLargeAsJson, install_error_handlers
 from onecode.metrics import MetricsMiddleware
 from rewards import recorder
 
@@ -84,14 +84,18 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
-    app.include_router(scan_api.router)
-    app.include_router(admin.router)
+    # FastAPI counts each body as it streams in and stops at the limit, whatever Content-Length
+    # says, through the error handlers (PAYLOAD_TOO_LARGE); EPCIS imports set a larger one.
+    limit = get_settings().max_body_bytes
+    app.include_router(scan_api.router, max_body_size=limit)
+    app.include_router(admin.router, max_body_size=limit)
     app.mount("/console", StaticFiles(directory=admin.CONSOLE_DIR, html=True), name="console")
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/console/")
 
+    app.add_middleware(TooLargeAsJson)
     app.add_middleware(MetricsMiddleware)
 
     @app.get("/healthz", tags=["ops"])

@@ -14,6 +14,7 @@ from brands.errors import InvalidToken, UnknownReference
 from epcis.importing import InvalidEpcis
 from epcis.schemas import EPCIS_EXAMPLE, ImportOut, import_out
 from infra.errors import InvalidInput
+from infra.settings import get_settings
 from infra.web import SessionDep, error_responses
 from logistics import service as logistics
 from logistics.service import DevicePrincipal
@@ -121,6 +122,7 @@ def upload(
 @router.post(
     "/v1/dealer/epcis",
     responses=error_responses(InvalidToken, InvalidEpcis, InvalidInput),
+    max_body_size=get_settings().max_epcis_bytes,
 )
 def import_epcis(
     session: SessionDep,

@@ -43,7 +43,7 @@ def test_no_operation_errs_or_breaks_its_schema(case: schemathesis.Case, admin_t
     )
 
 
-def test_a_body_that_is_not_json_and_a_wrong_method_are_answered_clearly(
+def test_bodies_not_json_or_too_large_and_wrong_methods_are_answered_clearly(
     client: TestClient,
 ) -> None:
     bad = client.post(
@@ -53,6 +53,16 @@ def test_a_body_that_is_not_json_and_a_wrong_method_are_answered_clearly(
     wrong = client.delete("/v1/admin/batches")
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
     assert wrong.headers["allow"] == "GET, HEAD, POST"  # every route at the path, not the first
+    big = b'{"code": "' + b"0" * (2 << 20) + b'"}'  # twice ONECODE_MAX_BODY_BYTES
+    huge = client.post(
+        "/v1/scan/consumer", content=big, headers={"content-type": "application/json"}
+    )
+    assert (huge.status_code, huge.json()["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    epcis = b'{"type": "EPCISDocument", "padding": "' + b"0" * (2 << 20) + b'"}'
+    taken = client.post(
+        "/v1/admin/epcis/events", content=epcis, headers={"content-type": "application/json"}
+    )
+    assert taken.status_code == 401  # read whole (EPCIS takes more), then asked who is calling
     coordinate = {"code": "0" * 19, "openid": "o-1", "latitude": True}
     flagged = client.post("/v1/scan/consumer", json=coordinate)
     assert (flagged.status_code, flagged.json()["error"]["code"]) == (422, "INVALID_REQUEST")
