@@ -23,6 +23,7 @@ router = APIRouter(
     responses={
         401: {"model": ErrorResponse},
         403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
     },
@@ -114,6 +115,28 @@ def create_pda_device(
         session, brand_id=who.brand_id, dealer_code=body.dealer_code, name=body.name
     )
     return PdaDeviceOut(id=device.id, credential=token)
+
+
+@router.delete("/pda-devices/{device_id}", status_code=204)
+def revoke_pda_device(
+    device_id: int,
+    session: SessionDep,
+    who: Annotated[Principal, roles()],  # brand admins only
+) -> None:
+    """Revoke a PDA's credential (a lost or stolen scanner): its next upload is refused
+    (INVALID_TOKEN). Revoking twice changes nothing."""
+    logistics.revoke_device(session, brand_id=who.brand_id, device_id=device_id)
+
+
+@router.delete("/field-accounts/{account_id}", status_code=204)
+def revoke_field_account(
+    account_id: int,
+    session: SessionDep,
+    who: Annotated[Principal, roles("campaign_manager")],
+) -> None:
+    """Revoke a guide's, salesperson's or store owner's account: its token is refused from its
+    next call on (INVALID_TOKEN). Revoking twice changes nothing."""
+    field.revoke_account(session, brand_id=who.brand_id, account_id=account_id)
 
 
 class CustodyOut(BaseModel):

@@ -58,3 +58,9 @@ class WeakPassword(InvalidInput):
     characters; details say which."""
 
     code = "WEAK_PASSWORD"
+
+
+class CredentialNotFound(NotFound):
+    """No field account or PDA device with this id in the caller's brand."""
+
+    code = "CREDENTIAL_NOT_FOUND"

@@ -14,7 +14,7 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from brands.errors import InvalidToken, RoleRequired, UnknownReference
+from brands.errors import CredentialNotFound, InvalidToken, RoleRequired, UnknownReference
 from brands.models import FIELD_ROLES, FieldAccount, InviteCode, Store
 from brands.service import add_store, dealer_by_code
 from infra.db import utcnow
@@ -188,3 +188,13 @@ def register_store(
         dealer_id=invite.dealer_id,
     )
     return store, owner
+
+
+def revoke_account(session: Session, *, brand_id: int, account_id: int) -> None:
+    """Refuse the account's token from its next call on (a revoked account stays so)."""
+    account = session.get(FieldAccount, account_id)
+    if account is None or account.brand_id != brand_id:
+        raise CredentialNotFound("no such field account in this brand", account_id=account_id)
+    if account.revoked_at is None:
+        account.revoked_at = utcnow()
+        session.flush()

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 import codegen
 import risk
-from brands.errors import InvalidToken
+from brands.errors import CredentialNotFound, InvalidToken
 from brands.field import store_id_by_code
 from brands.models import Dealer, Region, Store, dealer_regions
 from brands.service import dealer_by_code, hash_token
 from codegen.packing import parent_of
+from infra.db import utcnow
 from infra.errors import InvalidInput, OnecodeError
 from logistics.models import PdaDevice, Shipment
 from risk.regions import divisions
@@ -209,3 +210,13 @@ def _custody(session: Session, shipment: Shipment) -> Custody:
         shipment.at,
         codegen.code_at(session, batch, shipment.serial - batch.first_serial),
     )
+
+
+def revoke_device(session: Session, *, brand_id: int, device_id: int) -> None:
+    """Refuse the PDA's credential from its next upload on (a revoked device stays so)."""
+    device = session.get(PdaDevice, device_id)
+    if device is None or device.brand_id != brand_id:
+        raise CredentialNotFound("no such PDA device in this brand", device_id=device_id)
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        session.flush()

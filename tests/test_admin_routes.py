@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 import risk
 from brands import service as brands
-from brands.models import ROLES, Staff
+from brands.models import ROLES, FieldAccount, Staff
 from codegen.models import PrintExport
 from infra.db import session_scope
+from logistics.models import PdaDevice
 from onecode.app import create_app
 from payouts import holds
 from payouts.models import Payout
@@ -128,7 +129,7 @@ def test_every_admin_list_also_answers_as_csv() -> None:
 
 def _world_of_a(client: TestClient, a: BrandCtx, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Brand A with one of everything an admin route can name: a campaign, a batch, codes, a
-    held award, a payout, a print export, a ring."""
+    held award, a payout, a print export, a ring, a PDA and a field account."""
     now = datetime.now(UTC)
     batch = _setup(a, caps=5, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=9))
     monkeypatch.setattr(risk, "decide", _always("hold"))
@@ -154,7 +155,21 @@ def _world_of_a(client: TestClient, a: BrandCtx, monkeypatch: pytest.MonkeyPatch
         s.flush()
         ring_id = ring.id
     assert payout is not None
+    with session_scope() as s:
+        brands.add_dealer(s, brand_id=a.id, code="D-A", name="A's", region_codes=["440100"])
+    device = client.post(
+        "/v1/admin/pda-devices",
+        json={"dealer_code": "D-A", "name": "P"},
+        headers=auth(a.admin_token),
+    ).json()["id"]
+    account = client.post(
+        "/v1/admin/field-accounts",
+        json={"role": "salesperson", "openid": "iso-a-sales", "dealer_code": "D-A"},
+        headers=auth(a.admin_token),
+    ).json()["id"]
     return {
+        "device_id": str(device),
+        "account_id": str(account),
         "slug": "spring",
         "batch_id": str(batch),
         "code": code(a.id, batch, 2),
@@ -178,6 +193,10 @@ def _state_of(brand_id: int) -> tuple[Any, ...]:
             sorted(s.execute(select(Payout.id, Payout.state).where(Payout.brand_id == brand_id))),
             s.scalars(select(PrintExport.downloads).where(PrintExport.brand_id == brand_id)).all(),
             s.scalars(select(RiskRing.status).where(RiskRing.brand_id == brand_id)).all(),
+            s.scalars(select(PdaDevice.revoked_at).where(PdaDevice.brand_id == brand_id)).all(),
+            s.scalars(
+                select(FieldAccount.revoked_at).where(FieldAccount.brand_id == brand_id)
+            ).all(),
         )
 
 
