@@ -32,8 +32,8 @@ TRAIN = [int(s) for s in os.environ.get("BENCH_RISK_TRAIN", _TEN).split(",")]
 MODEL = os.environ.get("BENCH_RISK_MODEL", "")  # a model file to test instead of training
 TEST = [int(s) for s in os.environ.get("BENCH_RISK_TEST", "101,102,103").split(",")]
 CASES = int(os.environ.get("BENCH_RISK_CASES", "800"))
-STOPPED = ("hold", "block")
-INCONVENIENT = ("hold", "block", "challenge")
+STOPPED = ("hold", "block", "rate_limited")  # rate_limited: risk/limits.py
+INCONVENIENT = ("hold", "block", "challenge", "rate_limited")
 
 
 def _progress(label: str) -> Any:

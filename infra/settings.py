@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     max_epcis_bytes: int = Field(
         default=32 << 20, ge=1024, description="The largest EPCIS document an import takes."
     )
+    scan_limit_account_10m: int = Field(
+        default=60, ge=1, description="Consumer scans one account may make in 10 minutes."
+    )
+    scan_limit_device_10m: int = Field(
+        default=120, ge=1, description="Consumer scans one device may make in 10 minutes."
+    )
+    scan_limit_address_1h: int = Field(
+        default=20_000, ge=1, description="Consumer scans from one address in an hour."
+    )
     guess_limit: int = Field(
         default=50,
         ge=1,

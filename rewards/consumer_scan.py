@@ -24,6 +24,7 @@ from rewards import recorder
 from rewards.claims import ClaimRequest, claim, draw, spent_key, wins_key
 from rewards.prizes import Tier
 from rewards.snapshot import BatchView, CampaignView, Snapshot, snapshots
+from risk import limits
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,14 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
     if s.risk_x is None:  # a rerun for a stale snapshot must not record the scan again
         s.risk_x = risk.observe(s.client, _facts(s, snap, campaign, batch))
     decision = risk.decide(s.risk_x, campaign.risk_policy, snap.risk_model)
-    s.record["risk"] = decision.record()
+    s.record["risk"] = kept = decision.record()
+    try:
+        limits.check(s.risk_x)
+    except limits.RateLimited as exc:
+        reason = f"rate_limit_{exc.details['limit']}"
+        kept |= {"action": "rate_limited", "reasons": [*decision.reasons, reason]}
+        recorder.log_scan(s.brand_id, s.record, "rate_limited")
+        raise
     if decision.action in ("block", "challenge"):
         outcome = "blocked" if decision.action == "block" else "challenge"
         return s.answer(outcome, batch.kind, reasons=list(decision.reasons))

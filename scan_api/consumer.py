@@ -15,6 +15,7 @@ from infra.web import error_responses
 from rewards import consumer_scan
 from risk import guessing
 from risk.guessing import TooManyGuesses
+from risk.limits import RateLimited
 
 router = APIRouter(tags=["scan"])
 
@@ -201,7 +202,9 @@ class ConsumerScanOut(BaseModel):
 @router.post(
     "/v1/scan/consumer",
     response_model=ConsumerScanOut,
-    responses=error_responses(MalformedCode, CodeCheckFailed, CodeNotFound, TooManyGuesses),
+    responses=error_responses(
+        MalformedCode, CodeCheckFailed, CodeNotFound, RateLimited, TooManyGuesses
+    ),
 )
 async def consumer_scan_endpoint(
     body: ConsumerScanIn,
@@ -216,7 +219,8 @@ async def consumer_scan_endpoint(
     `blocked`, `challenge` (verify the user, then scan again) and `not_genuine`.
 
     An address that sends many codes that are not genuine is refused for a while
-    (`TOO_MANY_GUESSES`, 429, with `Retry-After`).
+    (`TOO_MANY_GUESSES`, 429, with `Retry-After`), and so is an account, device or address
+    scanning faster than any person does (`RATE_LIMITED`).
     """
     address = request.client.host if request.client else ""
     guessing.check(address)

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from codegen import format as fmt
+from infra.db import session_scope
 from infra.settings import get_settings
 from onecode.app import create_app
+from rewards import recorder
+from rewards.models import ScanRecord
 from risk import guessing
 from tests.conftest import BrandCtx
 from tests.helpers import code, issue
@@ -72,3 +76,45 @@ def test_typos_count_and_every_process_learns_of_the_block(
     # its first refusal finds the shared count over the limit
     assert from_address.get(f"/v1/codes/{typo}/verify").status_code == 429
     assert from_address.get(f"/v1/codes/{real}/verify").status_code == 429
+
+
+def test_an_account_scanning_faster_than_a_person_is_rate_limited(
+    client: TestClient, brand: BrandCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_scan_api import _running
+
+    batch = _running(client, brand)
+    monkeypatch.setenv("ONECODE_SCAN_LIMIT_ACCOUNT_10M", "3")
+    get_settings.cache_clear()
+    try:
+        answers = [
+            client.post(
+                "/v1/scan/consumer", json={"code": code(brand.id, batch, i), "openid": "bot"}
+            )
+            for i in range(5)
+        ]
+        other = client.post(
+            "/v1/scan/consumer", json={"code": code(brand.id, batch, 5), "openid": "o"}
+        )
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert answers[3].json()["error"]["code"] == "RATE_LIMITED"
+    assert answers[3].json()["error"]["details"]["limit"] == "account"
+    assert int(answers[3].headers["Retry-After"]) > 0
+    assert other.json()["outcome"] == "won"  # another account is not touched
+    # the refused scans claimed nothing: their codes are still there for someone else
+    late = client.post("/v1/scan/consumer", json={"code": code(brand.id, batch, 4), "openid": "o2"})
+    assert late.json()["outcome"] == "won"
+    # and they are on the record, as risk sees them
+    while recorder.drain(brand.id):
+        pass
+    with session_scope() as s:
+        refused = s.scalars(
+            select(ScanRecord).where(ScanRecord.brand_id == brand.id, ScanRecord.openid == "bot")
+        ).all()
+    limited = [r for r in refused if r.outcome == "rate_limited"]
+    assert len(limited) == 2
+    assert all(r.risk and r.risk["action"] == "rate_limited" for r in limited)
+    assert all("rate_limit_account" in r.risk["reasons"] for r in limited if r.risk)
