@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
 from infra.settings import get_settings
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written, not when logging was configured: loggers
+    are cached on first use, and a redirected stderr (a test's capture, a supervisor's pipe)
+    should still get their lines."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def configure_logging() -> None:
@@ -26,7 +39,7 @@ def configure_logging() -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
 
