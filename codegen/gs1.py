@@ -23,6 +23,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from biip import ParseError
+from biip.checksums import gs1_standard_check_digit
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString, GS1ElementStrings
 from biip.gs1_messages import GS1Message
@@ -72,9 +73,8 @@ def gtin14(text: str) -> str:
 
 
 def sscc_check_digit(payload: str) -> int:
-    """The GS1 mod-10 check digit of 17 digits (weights 3, 1, 3, … from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
-    return (10 - total % 10) % 10
+    """The GS1 mod-10 check digit of 17 digits (biip's, the one of GTINs and GLNs too)."""
+    return gs1_standard_check_digit(payload)
 
 
 def sscc(extension: int, company_prefix: str, serial_reference: int) -> str:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import jsonschema
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from brands.models import Brand
@@ -46,6 +47,7 @@ from infra.errors import InvalidInput, OnecodeError
 from logistics.service import DevicePrincipal, upload
 
 MAX_EVENTS = 10_000
+MAX_ID = 300  # characters of an eventID or identifier kept (epcis/models.py)
 _OUT = ("shipping", "departing")
 _IN = ("receiving", "arriving", "accepting")
 
@@ -116,6 +118,10 @@ def _one(
 ) -> EventResult:
     event_id = str(event.get("eventID") or _content_id(event))
     kind = str(event.get("type", ""))
+    if len(event_id) > MAX_ID:
+        return EventResult(
+            event_id[:MAX_ID], kind, "error", error=EventRefused.code, message="eventID too long"
+        )
     seen = session.scalar(
         select(ImportedEvent.id).where(
             ImportedEvent.brand_id == brand_id, ImportedEvent.event_id == event_id
@@ -143,6 +149,8 @@ def _one(
             session.flush()
     except OnecodeError as exc:
         return EventResult(event_id, kind, "error", error=exc.code, message=exc.message)
+    except IntegrityError:  # the same event taken in by a concurrent import just now
+        return EventResult(event_id, kind, "duplicate")
     return EventResult(event_id, kind, "ok" if note == "" else "ignored", changed, message=note)
 
 
@@ -163,6 +171,8 @@ class _Node:
 
 
 def _node(session: Session, brand_id: int, uri: str) -> _Node:
+    if len(uri) > MAX_ID:
+        raise EventRefused(f"an identifier is at most {MAX_ID} characters", uri=uri[:80])
     try:
         sealed, _ = resolve(session, brand_id=brand_id, text=uri)
     except (CodeNotFound, CodeNotGenuine, MalformedCode, CodeCheckFailed):

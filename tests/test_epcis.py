@@ -284,3 +284,18 @@ def test_a_brand_rebuilds_its_own_links_and_a_dealer_its_shipments(
     r = client.post("/v1/dealer/epcis", json=ships, headers=auth(pda["credential"]))
     assert r.status_code == 200, r.text
     assert [x["changed"] for x in r.json()["results"]] == [2, 1]
+
+
+def test_overlong_ids_are_refused_per_event(client: TestClient, brand: BrandCtx) -> None:
+    doc = _example("Example_9.6.3-AggregationEvent.jsonld")
+    event = doc["epcisBody"]["eventList"][0] | {"action": "ADD"}
+    long_child = event | {
+        "eventID": "urn:uuid:3b0c1c6e-0000-4000-8000-000000000003",
+        "childEPCs": ["https://partner.example/item/" + "a" * 400],
+    }
+    long_id = event | {"eventID": "urn:x:" + "b" * 400}
+    doc["epcisBody"]["eventList"] = [long_child, long_id]
+    r = client.post("/v1/admin/epcis/events", json=doc, headers=auth(brand.operator_token))
+    assert r.status_code == 200, r.text
+    assert [x["error"] for x in r.json()["results"]] == ["EPCIS_EVENT_REFUSED"] * 2
+    assert _links(brand.id) == 0
