@@ -157,6 +157,17 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "2"
         return response
 
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def _unstorable(request: Request, exc: sqlalchemy.exc.DataError) -> JSONResponse:
+        # PostgreSQL refuses a value no column can hold (a NUL character in text, a number
+        # past BIGINT): the request's fault, and its transaction is rolled back whole.
+        log.warning("unstorable_value", path=request.url.path, error=str(exc.orig)[:120])
+        return _error(
+            422,
+            InvalidRequest.code,
+            "a value cannot be stored (a NUL character in text, or a number out of range)",
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
