@@ -40,6 +40,7 @@ from codegen.errors import (
     MalformedCode,
     MalformedDigitalLink,
 )
+from codegen.models import CodeBatch
 from codegen.packing import children_of, pack_links, parent_of as code_parent_of, unpack
 from epcis.exporting import Identifiers
 from epcis.models import ForeignLink, ImportedEvent
@@ -166,20 +167,21 @@ def _content_id(event: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class _Node:
-    own: str | None  # this brand's code, as a code
     canonical: str
+    code: str | None = None  # this brand's code, if it is one
+    member: tuple[CodeBatch, int] | None = None  # and its batch and serial, resolved once
 
 
 def _node(session: Session, brand_id: int, uri: str) -> _Node:
     if len(uri) > MAX_ID:
         raise EventRefused(f"an identifier is at most {MAX_ID} characters", uri=uri[:80])
     try:
-        sealed, _ = resolve(session, brand_id=brand_id, text=uri)
+        sealed, batch = resolve(session, brand_id=brand_id, text=uri)
     except (CodeNotFound, CodeNotGenuine, MalformedCode, CodeCheckFailed):
-        return _Node(None, canonical_id(uri))
+        return _Node(canonical_id(uri))
     except MalformedDigitalLink as exc:
         raise EventRefused(f"{uri[:120]}: {exc.message}") from None
-    return _Node(sealed.code, canonical_id(uri))
+    return _Node(canonical_id(uri), sealed.code, (batch, sealed.serial))
 
 
 def canonical_id(uri: str) -> str:
@@ -207,11 +209,13 @@ def _aggregation(
     at = _event_time(event)
     if action == "DELETE" and not children:
         children = _current_children(session, brand_id, parent)
-    own = [c.own for c in children if c.own is not None and parent.own is not None]
-    foreign = [c for c in children if c.own is None or parent.own is None]
+    own = [c.code for c in children if c.code is not None and parent.code is not None]
+    foreign = [c for c in children if c.code is None or parent.code is None]
     if own and action == "ADD":
-        assert parent.own is not None
-        pack_links(session, brand_id=brand_id, parent_code=parent.own, child_codes=own, actor=actor)
+        assert parent.code is not None
+        pack_links(
+            session, brand_id=brand_id, parent_code=parent.code, child_codes=own, actor=actor
+        )
     elif own:
         unpack(session, brand_id=brand_id, child_codes=own, actor=actor)
     for child in foreign:
@@ -228,37 +232,44 @@ def _aggregation(
 
 
 def _current_children(session: Session, brand_id: int, parent: _Node) -> list[_Node]:
-    if parent.own is not None:
-        sealed, batch = resolve(session, brand_id=brand_id, text=parent.own)
-        members = children_of(session, batch=batch, serial=sealed.serial)
-        codes = []
-        for batch_id, serial in members:
-            child_batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
-            codes.append(code_at(session, child_batch, serial - child_batch.first_serial))
-        return [_Node(code, code) for code in codes]
-    latest: dict[str, ForeignLink] = {}
-    rows = session.scalars(
-        select(ForeignLink).where(ForeignLink.brand_id == brand_id).order_by(ForeignLink.id)
+    if parent.member is not None:
+        children = []
+        for batch_id, serial in children_of(
+            session, batch=parent.member[0], serial=parent.member[1]
+        ):
+            batch = get_batch(session, brand_id=brand_id, batch_id=batch_id)
+            child = code_at(session, batch, serial - batch.first_serial)
+            children.append(_Node(child, child, (batch, serial)))
+        return children
+    named = session.scalars(
+        select(ForeignLink.child)
+        .where(ForeignLink.brand_id == brand_id, ForeignLink.parent == parent.canonical)
+        .distinct()
     )
-    for row in rows:
-        latest[row.child] = row
-    return [_Node(None, c) for c, row in latest.items() if row.parent == parent.canonical]
+    return [
+        _Node(child)
+        for child in named
+        if _latest_parent(session, brand_id, child) == parent.canonical  # not moved since
+    ]
+
+
+def _latest_parent(session: Session, brand_id: int, child: str) -> str | None:
+    link = session.scalar(
+        select(ForeignLink)
+        .where(ForeignLink.brand_id == brand_id, ForeignLink.child == child)
+        .order_by(ForeignLink.id.desc())
+        .limit(1)
+    )
+    return link.parent if link else None
 
 
 def parent_of(session: Session, *, brand_id: int, identifier: str) -> str | None:
     """The canonical identifier of what holds `identifier` now, for this brand's codes and for
     partners' identifiers alike."""
     node = _node(session, brand_id, identifier)
-    if node.own is None:
-        link = session.scalar(
-            select(ForeignLink)
-            .where(ForeignLink.brand_id == brand_id, ForeignLink.child == node.canonical)
-            .order_by(ForeignLink.id.desc())
-            .limit(1)
-        )
-        return link.parent if link else None
-    sealed, batch = resolve(session, brand_id=brand_id, text=node.own)
-    member = code_parent_of(session, batch=batch, serial=sealed.serial)
+    if node.member is None:
+        return _latest_parent(session, brand_id, node.canonical)
+    member = code_parent_of(session, batch=node.member[0], serial=node.member[1])
     if member is None:
         return None
     ids = Identifiers(session, session.get_one(Brand, brand_id), "digital_link")
