@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser migrate demo serve test lint bench bench-scan bench-payouts bench-risk bench-dashboard clean
+.PHONY: install browser migrate demo serve test test-slow lint load soak faults bench bench-scan bench-payouts bench-risk bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ lint: install
 test: lint browser
 	$(BIN)/pytest -q
 
+# Faults under load on deployments of their own (loadtests/faults.py), minutes each.
+test-slow: install
+	$(BIN)/pytest -q -m slow
+
 # Print files, verification and storage (bench/out/results.json), the consumer scan against a
 # bare validated endpoint (bench/out/scan.json), payouts through two workers to the sandbox
 # (bench/out/payouts.json); docs/benchmarks.md explains them.
@@ -54,6 +58,20 @@ bench: install
 	$(BIN)/python -m bench.scan_load
 	$(BIN)/python -m bench.payouts
 	$(BIN)/python -m bench.risk
+
+# The population (consumers, wool farms, guides, stores, dealer PDAs) against a deployment
+# started for it: locust's CSV and HTML report and the books in loadtests/out/ (LOAD_ARGS, e.g.
+# LOAD_ARGS="--users 120 --seconds 300"; docs/benchmarks.md)
+load: install
+	$(BIN)/python -m loadtests.run $(LOAD_ARGS)
+
+# Ten minutes at 70% of the measured peak, memory and queues sampled (loadtests/out/soak.json)
+soak: install
+	$(BIN)/python -m loadtests.run --soak $(LOAD_ARGS)
+
+# Every fault scenario with its figures (loadtests/out/faults.json; tests/test_faults.py checks)
+faults: install
+	$(BIN)/python -m loadtests.faults
 
 # The consumer scan part alone.
 bench-scan: install

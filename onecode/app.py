@@ -21,7 +21,7 @@ from infra.logging import configure_logging, get_logger
 from infra.redis import get_redis
 from infra.settings import get_settings
 from infra.web import TooLargeAsJson, install_error_handlers
-from onecode.metrics import MetricsMiddleware
+from onecode.metrics import MetricsMiddleware, register_backlog
 from rewards import recorder
 
 log = get_logger(__name__)
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
 
     app.add_middleware(TooLargeAsJson)
     app.add_middleware(MetricsMiddleware)
+    register_backlog()
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -113,6 +113,32 @@ def db_downgrade(revision: str) -> None:
     out.print(f"database at {revision}")
 
 
+@db_app.command("scan-partitions")
+def db_scan_partitions(
+    detach_before: Annotated[
+        str | None,
+        typer.Option(help="YYYY-MM: detach the months before it (their tables stay, to archive)."),
+    ] = None,
+) -> None:
+    """Create the scan table's coming month partitions (PostgreSQL; the recorder does it hourly
+    too), list them, and detach old ones."""
+    from rewards import partitions
+
+    with _session() as s:
+        created = partitions.ensure(s)
+        detached = []
+        if detach_before is not None:
+            month = _day(f"{detach_before}-01", "--detach-before")
+            assert month is not None
+            detached = partitions.detach_before(s, month)
+        names = partitions.months(s)
+    if not names and not created:
+        out.print("the scan table is not partitioned (SQLite keeps one table)")
+        return
+    out.print(f"created: {', '.join(created) or 'none'}; detached: {', '.join(detached) or 'none'}")
+    out.print(f"months: {', '.join(names)}")
+
+
 # --- brands --------------------------------------------------------------------------------
 
 
@@ -602,6 +628,40 @@ def statement(
         out.print(f"CSV written to {csv_file}")
 
 
+@app.command()
+def books(
+    brand: BrandOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Check the brand's books (rewards/books.py): cash awarded = ledger = paid + in flight +
+    waiting + held + voided; no code claimed or awarded twice; no campaign over budget. Exits 1
+    on any problem (for cron, and after an incident)."""
+    from rewards import books as checking
+
+    with _session() as s:
+        report = checking.check(s, brands.get_brand(s, brand).id)
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        table = Table(title=f"books of {brand}")
+        table.add_column("what")
+        table.add_column("yuan", justify="right")
+        for name, fen in (
+            ("cash awarded", report.cash_awarded_fen),
+            ("in the ledger", report.ledger_awards_fen),
+            *((f"  {place}", fen) for place, fen in report.fen_by_place.items()),
+            ("paid by successful payouts", report.paid_by_payouts_fen),
+        ):
+            table.add_row(name, f"{fen / 100:,.2f}")
+        out.print(table)
+        for problem in report.problems:
+            out.print(f"[red]problem:[/red] {problem}")
+        if report.balanced:
+            out.print("[green]balanced[/green]")
+    if not report.balanced:
+        raise typer.Exit(1)
+
+
 @app.command("worker")
 def run_worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
@@ -612,10 +672,13 @@ def run_worker(
     the `backtest` queue (rq);
     sweep for payouts that are due, and queue each day's reconciliation."""
     import threading
+    import time
 
+    import redis
     from rq import SimpleWorker
 
-    from infra.redis import get_redis
+    from infra.logging import get_logger
+    from infra.redis import get_queue_redis
     from payouts import jobs, sweeper
     from rewards import backtest
     from risk import jobs as risk_jobs
@@ -629,9 +692,19 @@ def run_worker(
     )
     if not burst:  # a burst run drains the queue as it is, then stops
         sweeping.start()
+    queues = [*jobs.QUEUES, risk_jobs.QUEUE, backtest.QUEUE]
     try:
-        queues = [*jobs.QUEUES, risk_jobs.QUEUE, backtest.QUEUE]
-        SimpleWorker(queues, connection=get_redis()).work(burst=burst, logging_level="WARNING")
+        while True:
+            try:
+                worker = SimpleWorker(queues, connection=get_queue_redis())
+                worker.work(burst=burst, logging_level="WARNING")
+                return
+            except redis.ConnectionError as exc:
+                # rq gives up when Redis goes away at some points of its loop (a heartbeat);
+                # Redis restarting is not a reason for the worker to stop. A job it was
+                # running when Redis went is found again by the sweeper (payouts) or re-queued.
+                get_logger(__name__).warning("worker_lost_redis", error=str(exc)[:200])
+                time.sleep(2)
     finally:
         stop.set()
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from infra.db import after_commit
 from infra.logging import get_logger
-from infra.redis import get_redis
+from infra.redis import get_queue_redis, get_redis
 from infra.settings import get_settings
 from payouts import reconcile, service
 from payouts.provider import HttpProvider, Provider
@@ -54,7 +54,7 @@ def provider() -> Provider:
 
 
 def queue() -> Queue:
-    return Queue(QUEUE, connection=get_redis())
+    return Queue(QUEUE, connection=get_queue_redis())
 
 
 BATCH = 200  # payouts a job: two transactions for the batch instead of five a payout
@@ -122,7 +122,7 @@ def reconcile_job(day: str) -> dict[str, Any]:
 def enqueue_reconcile(day: date) -> str:
     """Queue the reconciliation of `day` (its job id names the day; that it is queued once a
     day is the sweeper's doing, payouts/sweeper.py)."""
-    job = Queue(RECONCILE_QUEUE, connection=get_redis()).enqueue(
+    job = Queue(RECONCILE_QUEUE, connection=get_queue_redis()).enqueue(
         reconcile_job,
         day.isoformat(),
         job_id=f"reconcile-{day.isoformat()}",

@@ -31,6 +31,7 @@ from infra import tallies
 from infra.db import insert_new, insert_rows, session_scope
 from infra.errors import Conflict, NotFound
 from infra.logging import get_logger
+from infra.settings import get_settings
 from payouts import ledger
 from payouts.models import Payout, PayoutEvent, PayoutItem, PayoutTally
 from payouts.provider import Bill, OutcomeUnknown, Provider, RateLimited, Rejected
@@ -41,7 +42,6 @@ MAX_BILLS = 3  # bill numbers a payout may use: the first, and one after each ex
 # How long a payout may go without any answer from the provider (timeouts, 5xx) before it is
 # `failed` for a person to look at. Its bill number stays: a retry by staff is as safe as ever.
 GIVE_UP = timedelta(hours=6)
-LEASE = timedelta(seconds=60)
 FINAL = ("success", "failed", "cancelled")
 _PROVIDER_STATE = {
     "ACCEPTED": "accepted",
@@ -214,6 +214,12 @@ def pay_many(
             answers[w.payout_id] = _learn(provider, w.state, w.bill_no, w.openid, w.amount_fen)
         except (OutcomeUnknown, Rejected) as exc:  # RateLimited is a Rejected
             answers[w.payout_id] = exc
+        except Exception as exc:
+            # Anything else on the way (Redis gone from under the shared rate, a bug): treat it
+            # as no answer, so the same bill number is asked about again after the back-off and
+            # the batch's leases are released now, not after they run out.
+            log.warning("payout_call_failed", payout_id=w.payout_id, error=repr(exc)[:200])
+            answers[w.payout_id] = OutcomeUnknown(repr(exc)[:200])
     outcomes = {pid: Outcome(pid, state) for pid, state in others.items()}
     answered = now or _now()  # when each was paid, and from when to look again
     with session_scope() as s:
@@ -237,7 +243,7 @@ def _take(s: Session, payout_ids: list[str], now: datetime) -> set[str]:
                 Payout.state.not_in(FINAL),
                 or_(Payout.lease_until.is_(None), Payout.lease_until < now),
             )
-            .values(lease_until=now + LEASE)
+            .values(lease_until=now + timedelta(seconds=get_settings().payout_lease_seconds))
             .returning(Payout.id)
         )
     )

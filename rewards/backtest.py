@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from infra.db import get_sessionmaker, session_scope, utcnow
 from infra.errors import NotFound
-from infra.redis import get_redis, scratch_redis
+from infra.redis import get_queue_redis, scratch_redis
 from rewards import campaigns, replay, snapshot
 from rewards.campaigns import CampaignSpec
 from rewards.models import ScanRecord
@@ -130,7 +130,7 @@ def job(brand_id: int, slug: str, proposal: dict[str, Any], days: int) -> dict[s
 def enqueue(brand_id: int, slug: str, proposal: dict[str, Any], days: int) -> str:
     """Queue a back-test; returns its id."""
     job_id = f"backtest-{brand_id}-{uuid.uuid4().hex}"
-    Queue(QUEUE, connection=get_redis()).enqueue(
+    Queue(QUEUE, connection=get_queue_redis()).enqueue(
         job,
         brand_id,
         slug,
@@ -150,7 +150,7 @@ def status(brand_id: int, job_id: str) -> dict[str, Any]:
     if not job_id.startswith(f"backtest-{brand_id}-"):
         raise BacktestNotFound(f"no back-test {job_id}", id=job_id)
     try:
-        found = Job.fetch(job_id, connection=get_redis())
+        found = Job.fetch(job_id, connection=get_queue_redis())
     except NoSuchJobError:
         raise BacktestNotFound(f"no back-test {job_id}", id=job_id) from None
     state = found.get_status(refresh=True)

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,13 +28,14 @@ from infra.db import insert_new, insert_rows, session_scope
 from infra.errors import OnecodeError
 from infra.logging import get_logger
 from infra.redis import get_redis
-from rewards import guides, payables, rollups
+from rewards import guides, partitions, payables, rollups
 from rewards.claims import events_key
 from rewards.models import Award, Campaign, ScanRecord
 
 log = get_logger(__name__)
 GROUP = "recorder"
 CONSUMER = f"{socket.gethostname()}-{os.getpid()}"
+PARTITIONS_EVERY_S = 3600  # the scan table's coming months are made at start and hourly
 
 
 def _ensure_group(client: redis.Redis, key: str) -> None:
@@ -242,9 +244,15 @@ def run(stop: threading.Event, *, interval: float = 0.5, gather: float = 0.3) ->
     25 scans cost about twice as much a scan as one of 200). Records and awards land in the
     database within about `gather` seconds; the claim in Redis is what the answer rests on.
     """
+    ensured = 0.0
     while not stop.is_set():
         moved = 0
         try:
+            if time.monotonic() - ensured > PARTITIONS_EVERY_S:
+                with session_scope() as session:
+                    if created := partitions.ensure(session):
+                        log.info("scan_partitions_created", names=created)
+                ensured = time.monotonic()
             with session_scope() as session:
                 brand_ids = list(session.scalars(select(Brand.id)))
             for brand_id in brand_ids:

@@ -9,7 +9,7 @@ from typing import Any
 from rq import Queue
 
 from infra.db import session_scope
-from infra.redis import get_redis
+from infra.redis import get_queue_redis
 from risk import diversion, graph, training
 
 QUEUE = "risk"
@@ -36,7 +36,7 @@ def diversion_job(brand_id: int) -> dict[str, Any]:
 def enqueue(job: str, brand_id: int) -> str:
     """Queue `train`, `rings` or `diversion` for a brand; the job id."""
     fn = {"train": train_job, "rings": rings_job, "diversion": diversion_job}[job]
-    queued = Queue(QUEUE, connection=get_redis()).enqueue(
+    queued = Queue(QUEUE, connection=get_queue_redis()).enqueue(
         fn, brand_id, job_timeout=3600, result_ttl=7 * 86_400
     )
     return str(queued.id)

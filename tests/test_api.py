@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from codegen import format as fmt
+from rewards import recorder
 from tests.conftest import BrandCtx, auth
 from tests.helpers import code, issue
 
@@ -22,6 +23,23 @@ def test_healthz_and_metrics(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert "onecode_http_requests_total" in metrics
     assert 'route="/v1/codes/{code}/verify"' in metrics
+    # What waits behind the scans: the write-behind's backlog per brand, the payout queue.
+    assert 'onecode_queue_jobs{queue="payouts"}' in metrics
+    assert "# TYPE onecode_events_unwritten gauge" in metrics
+
+
+def test_metrics_count_scans_the_recorder_has_not_written(
+    client: TestClient, brand: BrandCtx
+) -> None:
+    from tests.test_consumer_scan import _scan, _setup
+
+    batch = _setup(brand)
+    for i in range(3):
+        _scan(brand, batch, i, f"m-{i}")
+    assert f'onecode_events_unwritten{{brand="{brand.id}"}} 3.0' in client.get("/metrics").text
+    while recorder.drain(brand.id):
+        pass
+    assert f'onecode_events_unwritten{{brand="{brand.id}"}} 0.0' in client.get("/metrics").text
 
 
 def test_openapi_has_stable_operation_ids(client: TestClient) -> None:

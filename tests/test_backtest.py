@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 
 from infra.db import session_scope
-from infra.redis import get_redis
+from infra.redis import get_queue_redis
 from rewards import backtest, campaigns
 from rewards.consumer_scan import spent_fen
 from tests.conftest import BrandCtx, auth
@@ -19,9 +19,9 @@ from tests.test_risk_seam import _drain
 
 
 def _work() -> None:
-    SimpleWorker([Queue(backtest.QUEUE, connection=get_redis())], connection=get_redis()).work(
-        burst=True
-    )
+    SimpleWorker(
+        [Queue(backtest.QUEUE, connection=get_queue_redis())], connection=get_queue_redis()
+    ).work(burst=True)
 
 
 def test_a_cheaper_table_with_a_smaller_budget_is_replayed_before_publishing(

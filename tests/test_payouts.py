@@ -286,6 +286,35 @@ def test_a_worker_killed_mid_payout_loses_nothing_and_pays_once(
     assert _paid_entries(payout_id) == 1
 
 
+def test_a_failure_before_the_provider_call_releases_the_lease_and_keeps_the_bill(
+    brand: BrandCtx, sandbox: Any
+) -> None:
+    """Redis gone from under the shared rate limiter (a restart) is no answer, not a crash: the
+    payout keeps its bill number and its lease is let go at once, so the next worker's try pays
+    it instead of waiting the lease out."""
+    import redis
+
+    payout_id = _owed(brand)
+    number = _payout(payout_id).bill_no
+
+    class RedisGone(HttpProvider):
+        def transfer(self, **kwargs: Any) -> Any:
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+        query = transfer
+
+    failing = RedisGone(sandbox.url, MCH, "k")
+    assert service.pay(payout_id, failing).state == "sending"
+    payout = _payout(payout_id)
+    assert (payout.bill_no, payout.lease_until) == (number, None)
+    assert sandbox.bills(number) == []
+    with session_scope() as s:  # its back-off is over
+        s.execute(update(Payout).where(Payout.id == payout_id).values(due_at=datetime.now(UTC)))
+    assert service.pay(payout_id, _provider(sandbox)).state == "success"
+    assert len(sandbox.bills(number)) == 1
+    assert _paid_entries(payout_id) == 1
+
+
 def test_held_awards_are_owed_but_not_paid(brand: BrandCtx) -> None:
     award = uuid.uuid4().hex
     with session_scope() as s:
@@ -337,7 +366,7 @@ def test_reconciliation_runs_from_the_cli_and_as_a_daily_job(brand: BrandCtx, sa
 
     # The sweeper queues yesterday's once for the whole deployment, not before 01:00 UTC.
     jobs.queue().connection.delete(f"oc:provider:{MCH}:reconcile:{today}")
-    queued = jobs.Queue(jobs.RECONCILE_QUEUE, connection=jobs.get_redis())
+    queued = jobs.Queue(jobs.RECONCILE_QUEUE, connection=jobs.get_queue_redis())
     queued.empty()
     settings = sweeper.get_settings()
     settings.payout_provider_url = sandbox.url
