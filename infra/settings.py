@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     scan_limit_address_1h: int = Field(
         default=20_000, ge=1, description="Consumer scans from one address in an hour."
     )
+    scan_limit_brand_per_second: int = Field(
+        default=5_000,
+        ge=0,
+        description="Consumer scans of one brand in a second, past which they are refused "
+        "(429): a brand's keys share one Redis primary, which does about 2,000-3,000 scans a "
+        "second (docs/scaling.md); 0: no limit.",
+    )
     guess_limit: int = Field(
         default=50,
         ge=1,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 
 from loadtests import DEFAULT_WEIGHTS
 from loadtests.faults import settle
@@ -144,6 +145,35 @@ def _redis_per_scan(rows: list[dict[str, float]], scans: int) -> float:
     return round((used[-1] - used[0]) * 2**20 / max(1, scans)) if len(used) > 1 else 0.0
 
 
+def keys_without_expiry(client: redis.Redis) -> dict[str, int]:
+    """Keys that never expire, by kind (`claims`, `risk:a`, …): what Redis keeps for good. Every
+    other key leaves with its window, so Redis's memory is bounded by the windows (at most a
+    month, an account's record) and by the codes printed (a claim)."""
+    kinds: dict[str, int] = {}
+    pipe = client.pipeline(transaction=False)
+    names = []
+    for key in client.scan_iter(count=5000):
+        names.append(key.decode())
+        pipe.ttl(key)
+        if len(names) % 5000 == 0:
+            for name, ttl in zip(names[-5000:], pipe.execute(), strict=True):
+                _tally(kinds, name, ttl)
+    rest = names[len(names) // 5000 * 5000 :]
+    for name, ttl in zip(rest, pipe.execute(), strict=True):
+        _tally(kinds, name, ttl)
+    return dict(sorted(kinds.items()))
+
+
+def _tally(kinds: dict[str, int], name: str, ttl: int) -> None:
+    if ttl == -1:
+        parts = name.split(":")
+        if parts[0] != "oc" or len(parts) < 3:  # rq's queues and registries, and the like
+            kind = ":".join(parts[:2])
+        else:
+            kind = ":".join(parts[2:4] if parts[2] == "risk" else parts[2:3])
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=60, help="Locust users in all.")
@@ -194,6 +224,7 @@ def main() -> None:
         )  # fmt: skip
         sampler.stop.set()
         sampler.join()
+        results["keys_without_expiry"] = keys_without_expiry(stack.redis_client())
         with open(OUT / "resources.csv", "w", newline="") as fh:
             columns = sorted({k for r in sampler.rows for k in r}, key=lambda k: (k != "t", k))
             writer = csv.DictWriter(fh, columns)

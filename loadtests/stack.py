@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -262,23 +262,13 @@ class Stack:
         self.redis = RedisServer(work / "redis", fsync=redis_fsync)
         self.proxy: TcpProxy | None = None
         self.sqlite_path: Path | None = None
-        db_url = database_url
-        self.server_url = database_url  # PostgreSQL: the server the run's own database is on
-        self.database = ""
+        self.server_url = database_url
         if database_url and database_url.startswith("postgresql"):
-            # A database of the run's own on the same server, dropped at the end: no other
-            # test's rows (or payouts for its worker to pick up) in the way.
-            self.database = f"onecode_stack_{os.getpid()}_{self.api_port}"
             parts = urlsplit(database_url)
             self.proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-            netloc = parts.netloc.rsplit("@", 1)
-            host = f"127.0.0.1:{self.proxy.port}"
-            db_url = parts._replace(
-                netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host,
-                path=f"/{self.database}",
-            ).geturl()
         elif database_url is None:
             self.sqlite_path = work / "data" / "onecode.db"
+        self.resources = ExitStack()
         self.env = (
             dict(os.environ)
             | {
@@ -294,10 +284,7 @@ class Stack:
             }
             | (env or {})
         )
-        if db_url:
-            self.env["ONECODE_DATABASE_URL"] = db_url
-        else:
-            self.env.pop("ONECODE_DATABASE_URL", None)
+        self.env.pop("ONECODE_DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, IO[bytes]] = {}
 
@@ -327,18 +314,17 @@ class Stack:
             raise RuntimeError(f"onecode {' '.join(args)} failed:\n{done.stderr[-3000:]}")
         return done.stdout
 
-    def _admin_sql(self, statement: str) -> None:
-        import psycopg
-
-        assert self.server_url is not None
-        dsn = self.server_url.replace("+psycopg", "")
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(statement)
-
     def start(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
-        if self.database:
-            self._admin_sql(f'CREATE DATABASE "{self.database}"')
+        # PostgreSQL: a database of the run's own on the same server, reached through the
+        # proxy and dropped at the end, so no other test's rows (or payouts for its worker to
+        # pick up) are in the way.
+        database = self.resources.enter_context(scratch_database(self.server_url))
+        if database is not None and self.proxy is not None:
+            parts = urlsplit(database)
+            user = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+            proxied = parts._replace(netloc=f"{user}127.0.0.1:{self.proxy.port}")
+            self.env["ONECODE_DATABASE_URL"] = proxied.geturl()
         self.redis.start()
         self.run("db", "upgrade")
         self.start_sandbox()
@@ -395,8 +381,7 @@ class Stack:
         self.redis.stop()
         if self.proxy is not None:
             self.proxy.close()
-        if self.database:
-            self._admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self.resources.close()
         for log in self.logs.values():
             log.close()
 

@@ -422,3 +422,32 @@ def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> 
             .limit(limit)
         )
     )
+
+
+SWEEP_HOLD = timedelta(seconds=60)
+
+
+def take_due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:
+    """The due payouts, pushed `SWEEP_HOLD` into the future as they are taken: the sweeper
+    queues each at most once a hold, however far behind the workers are (re-queued every sweep,
+    a backlog of payouts became an ever longer queue of duplicate jobs). Paying sets a payout's
+    next look again; a job lost with its worker is found after the hold."""
+    now = now or _now()
+    taken = (
+        select(Payout.id)
+        .where(
+            Payout.state.not_in(FINAL),
+            Payout.due_at <= now,
+            or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+        )
+        .order_by(Payout.due_at)
+        .limit(limit)
+    )
+    return list(
+        session.scalars(
+            update(Payout)
+            .where(Payout.id.in_(taken.scalar_subquery()), Payout.due_at <= now)
+            .values(due_at=now + SWEEP_HOLD)
+            .returning(Payout.id)
+        )
+    )

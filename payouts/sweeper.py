@@ -22,7 +22,7 @@ def sweep() -> int:
     with session_scope() as s:
         owing.settle(s, owing.ripe(s), why="sweeper")
     with session_scope() as s:
-        ids = service.due(s)
+        ids = service.take_due(s)
     jobs.enqueue(ids)
     reconcile_yesterday(datetime.now(UTC))
     return len(ids)

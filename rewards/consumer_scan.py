@@ -80,6 +80,7 @@ class _Scan:
     client: redis.Redis
     record: dict[str, object]
     risk_x: list[float] | None = None  # the scan's risk features, once observed
+    brand_now: int = 0  # the brand's consumer scans in this scan's second
 
     def answer(self, outcome: str, kind: str, **kw: object) -> ScanAnswer:
         """An answer that claimed nothing; its scan record goes to the stream from here."""
@@ -150,11 +151,11 @@ def _run(s: _Scan, snap: Snapshot) -> ScanAnswer:
     if campaign.regions and not set(lineage) & campaign.regions:
         return s.answer("region_not_in_campaign", batch.kind)
     if s.risk_x is None:  # a rerun for a stale snapshot must not record the scan again
-        s.risk_x = risk.observe(s.client, _facts(s, snap, campaign, batch))
+        s.risk_x, s.brand_now = risk.observe(s.client, _facts(s, snap, campaign, batch))
     decision = risk.decide(s.risk_x, campaign.risk_policy, snap.risk_model)
     s.record["risk"] = kept = decision.record()
     try:
-        limits.check(s.risk_x)
+        limits.check(s.risk_x, s.brand_now)
     except limits.RateLimited as exc:
         reason = f"rate_limit_{exc.details['limit']}"
         kept |= {"action": "rate_limited", "reasons": [*decision.reasons, reason]}

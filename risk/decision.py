@@ -43,13 +43,15 @@ class Decision:
         }
 
 
-def observe(client: redis.Redis, facts: ScanFacts) -> list[float]:
-    """Record the scan in the brand's windows and return its features (the one round trip;
-    once per scan, however often the pipeline reruns it for a stale snapshot)."""
+def observe(client: redis.Redis, facts: ScanFacts) -> tuple[list[float], int]:
+    """Record the scan in the brand's windows; return its features and the brand's scans in
+    this second (the one round trip; once per scan, however often the pipeline reruns it for a
+    stale snapshot)."""
     nearest = None
     if facts.latitude is not None and facts.longitude is not None:
         nearest = stores.get(facts.brand_id).nearest_km(facts.latitude, facts.longitude)
-    return finite(features.observe(client, facts, nearest_store_km=nearest))
+    x, brand_now = features.observe(client, facts, nearest_store_km=nearest)
+    return finite(x), brand_now
 
 
 def decide(x: list[float], policy: Policy, served: registry.Served) -> Decision:

@@ -102,6 +102,9 @@ end
 if ARGV[15] ~= '' then pallet = redis.call('HMGET', KEYS[6], 'shipped', 'lat', 'lon') end
 local wins = redis.call('GET', KEYS[10]) or '0'
 local ring = redis.call('HMGET', KEYS[11], 'a:' .. openid, 'd:' .. device)
+-- The brand's consumer scans in this second (its key names the second), for its rate limit.
+local brand_now = redis.call('INCR', KEYS[12])
+if brand_now == 1 then redis.call('PEXPIRE', KEYS[12], 2000) end
 
 return {
   a10, a60, a24, d[1], d[2], i[1],
@@ -110,5 +113,5 @@ return {
   table.concat(codes, ','),
   case[1] or '', case[2] or '', case[3] or '', case[4] or '',
   pallet[1] or '', pallet[2] or '', pallet[3] or '',
-  ring[1] or '', ring[2] or '', acct_cases
+  ring[1] or '', ring[2] or '', acct_cases, brand_now
 }

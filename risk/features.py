@@ -132,6 +132,7 @@ def keys_for(f: ScanFacts, net: str) -> list[str]:
         f"{p}:n:{net}:a",
         f.wins_key,
         f"{p}:rings",
+        f"{p}:rate:{f.at_ms // 1000}",
     ]
 
 
@@ -172,8 +173,11 @@ def _write_notes(notes: list[CaseNote]) -> None:
     pipe.execute()
 
 
-def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None) -> list[float]:
-    """Record the scan and return its features, in FEATURES order."""
+def observe(
+    client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None
+) -> tuple[list[float], int]:
+    """Record the scan; return its features, in FEATURES order, and how many consumer scans
+    the brand has had in this second, this one included (for its rate limit)."""
     net = network(f.ip)
     located = f.latitude is not None and f.longitude is not None
     lat, lon = (repr(f.latitude), repr(f.longitude)) if located else ("", "")
@@ -196,7 +200,8 @@ def observe(client: redis.Redis, f: ScanFacts, *, nearest_store_km: float | None
         ACCOUNT_RECENT,
     ]
     raw = run_script(client, _SCRIPT, keys_for(f, net), args)
-    return compute(f, [r.decode() if type(r) is bytes else r for r in raw], nearest_store_km)
+    x = compute(f, [r.decode() if type(r) is bytes else r for r in raw], nearest_store_km)
+    return x, int(raw[28])
 
 
 def _num(text: str | int) -> float | None:

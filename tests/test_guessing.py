@@ -1,10 +1,13 @@
 """Guessing codes at scale is refused: an address past the limit of codes that are not genuine
-gets 429 with Retry-After, on the scan and verify endpoints, while other addresses go on."""
+gets 429 with Retry-After, on the scan and verify endpoints, while other addresses go on. So
+are scans faster than a person (per account) and a brand past its scans a second."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,3 +121,31 @@ def test_an_account_scanning_faster_than_a_person_is_rate_limited(
     assert len(limited) == 2
     assert all(r.risk and r.risk["action"] == "rate_limited" for r in limited)
     assert all("rate_limit_account" in r.risk["reasons"] for r in limited if r.risk)
+
+
+def test_a_brand_past_its_scans_a_second_is_shed_and_others_are_not(
+    make_brand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from risk.limits import RateLimited
+    from tests.test_consumer_scan import SHANGHAI_NOON, _scan, _setup
+
+    flooded, other = make_brand(), make_brand()
+    flooded_caps, other_caps = _setup(flooded), _setup(other)
+    monkeypatch.setenv("ONECODE_SCAN_LIMIT_BRAND_PER_SECOND", "3")
+    get_settings.cache_clear()
+    try:
+        # Five consumers of one brand in the same second (the scans' clock is fixed).
+        outcomes = []
+        for i in range(5):
+            try:
+                outcomes.append(_scan(flooded, flooded_caps, i, f"fan-{i}").outcome)
+            except RateLimited as exc:
+                outcomes.append(f"429 {exc.details['limit']} retry {exc.details['retry_after']}")
+        elsewhere = _scan(other, other_caps, 0, "calm").outcome
+        later = _scan(flooded, flooded_caps, 4, "fan-4", now=SHANGHAI_NOON + timedelta(seconds=1))
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert outcomes == ["won", "won", "won", "429 brand retry 1", "429 brand retry 1"]
+    assert elsewhere == "won"  # another brand is not touched
+    assert later.outcome == "won"  # the next second, and the shed code was not claimed

@@ -315,6 +315,20 @@ def test_a_failure_before_the_provider_call_releases_the_lease_and_keeps_the_bil
     assert _paid_entries(payout_id) == 1
 
 
+def test_the_sweeper_queues_a_due_payout_once_a_hold_however_far_behind_the_workers(
+    brand: BrandCtx,
+) -> None:
+    payout_id = _owed(brand)
+    now = datetime.now(UTC)
+    with session_scope() as s:
+        assert payout_id in service.take_due(s, now=now)
+    with session_scope() as s:  # the next sweeps, while its job waits in the queue
+        assert payout_id not in service.take_due(s, now=now + timedelta(seconds=1))
+        assert payout_id not in service.take_due(s, now=now + timedelta(seconds=59))
+    with session_scope() as s:  # its job was lost: found again after the hold
+        assert payout_id in service.take_due(s, now=now + service.SWEEP_HOLD)
+
+
 def test_held_awards_are_owed_but_not_paid(brand: BrandCtx) -> None:
     award = uuid.uuid4().hex
     with session_scope() as s:

@@ -56,7 +56,7 @@ def _facts(brand_id: int, at: datetime, **kw: object) -> ScanFacts:
 
 
 def _x(brand_id: int, at: datetime, **kw: object) -> dict[str, float]:
-    values = observe(get_redis(), _facts(brand_id, at, **kw), nearest_store_km=None)
+    values, _ = observe(get_redis(), _facts(brand_id, at, **kw), nearest_store_km=None)
     return dict(zip(FEATURES, values, strict=True))
 
 
