@@ -3,6 +3,7 @@ cached per process."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import threading
@@ -46,13 +47,15 @@ def unwrap(blob: bytes, key_id: str) -> bytes:
 
 
 def create_key(session: Session, *, brand_id: int) -> CodeKey:
-    """A new key under a random unused key id (ids are not handed out in order)."""
+    """A new key under a random unused key id (ids are not handed out in order). An id this
+    process's ring has just seen forged is passed over: the ring would refuse the new key's codes
+    until the miss it remembers ran out."""
     used = set(session.scalars(select(CodeKey.key_id)))
     if len(used) >= KEY_ID_SPACE:
         raise KeySpaceExhausted("every key id is taken")
-    while True:
+    for tries in itertools.count():
         key_id = int_to_key_id(secrets.randbelow(KEY_ID_SPACE))
-        if key_id not in used:
+        if key_id not in used and (tries > 10_000 or not keyring.missed(key_id)):
             break
     row = CodeKey(key_id=key_id, brand_id=brand_id, wrapped_key=wrap(os.urandom(32), key_id))
     session.add(row)
@@ -154,6 +157,11 @@ class KeyRing:
         if entry is None:
             return None
         return entry.brand_id, thread_cipher(key_id, entry.secret)
+
+    def missed(self, key_id: str) -> bool:
+        """Whether a lookup of `key_id` found nothing a moment ago (and would not look again)."""
+        seen = self._misses.get(key_id)
+        return seen is not None and time.monotonic() - seen < self._miss_seconds
 
     def forget_miss(self, key_id: str) -> None:
         """The key exists after all (it was found in a transaction that was still open)."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from infra import tallies
@@ -407,20 +407,19 @@ def retry(session: Session, *, brand_id: int, payout_id: str, actor: str) -> Pay
     return p
 
 
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Payout.state.not_in(FINAL),
+        Payout.due_at <= now,
+        or_(Payout.lease_until.is_(None), Payout.lease_until < now),
+    )
+
+
 def due(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[str]:
     """Payouts that should be looked at now: not final, due, and held by no worker."""
     now = now or _now()
     return list(
-        session.scalars(
-            select(Payout.id)
-            .where(
-                Payout.state.not_in(FINAL),
-                Payout.due_at <= now,
-                or_(Payout.lease_until.is_(None), Payout.lease_until < now),
-            )
-            .order_by(Payout.due_at)
-            .limit(limit)
-        )
+        session.scalars(select(Payout.id).where(_is_due(now)).order_by(Payout.due_at).limit(limit))
     )
 
 
@@ -433,16 +432,7 @@ def take_due(session: Session, *, now: datetime | None = None, limit: int = 1000
     a backlog of payouts became an ever longer queue of duplicate jobs). Paying sets a payout's
     next look again; a job lost with its worker is found after the hold."""
     now = now or _now()
-    taken = (
-        select(Payout.id)
-        .where(
-            Payout.state.not_in(FINAL),
-            Payout.due_at <= now,
-            or_(Payout.lease_until.is_(None), Payout.lease_until < now),
-        )
-        .order_by(Payout.due_at)
-        .limit(limit)
-    )
+    taken = select(Payout.id).where(_is_due(now)).order_by(Payout.due_at).limit(limit)
     return list(
         session.scalars(
             update(Payout)

@@ -167,3 +167,22 @@ def test_a_key_created_in_an_open_transaction_verifies_right_after_commit(brand:
         text = codegen.code_at(s, batch, 0)
         resolve(s, brand_id=brand.id, text=text)  # the ring misses; the session finds it
     assert codegen.open_code(text).brand_id == brand.id
+
+
+def test_a_key_id_just_seen_forged_is_not_handed_to_a_new_key(brand: BrandCtx) -> None:
+    """A forged code under an unused key id makes the ring remember the miss; a key created
+    under that id right after would have its codes refused until the miss ran out."""
+    with session_scope() as s:
+        from sqlalchemy import select
+
+        from codegen.models import CodeKey
+
+        used = set(s.scalars(select(CodeKey.key_id)))
+    free = [v for v in range(fmt.KEY_ID_SPACE) if fmt.int_to_key_id(v) not in used][:2]
+    forged = fmt.int_to_key_id(free[0])
+    assert codegen.keyring.entry(forged) is None  # the miss is remembered
+    with mock.patch("codegen.keys.secrets.randbelow", side_effect=free), session_scope() as s:
+        key_id = codegen.rotate_key(s, brand_id=brand.id).key_id
+    assert key_id == fmt.int_to_key_id(free[1])
+    _, codes = _issue(brand)
+    assert codegen.open_code(codes[0]).key_id == key_id
