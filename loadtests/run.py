@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -149,29 +151,22 @@ def keys_without_expiry(client: redis.Redis) -> dict[str, int]:
     """Keys that never expire, by kind (`claims`, `risk:a`, …): what Redis keeps for good. Every
     other key leaves with its window, so Redis's memory is bounded by the windows (at most a
     month, an account's record) and by the codes printed (a claim)."""
-    kinds: dict[str, int] = {}
-    pipe = client.pipeline(transaction=False)
-    names = []
-    for key in client.scan_iter(count=5000):
-        names.append(key.decode())
-        pipe.ttl(key)
-        if len(names) % 5000 == 0:
-            for name, ttl in zip(names[-5000:], pipe.execute(), strict=True):
-                _tally(kinds, name, ttl)
-    rest = names[len(names) // 5000 * 5000 :]
-    for name, ttl in zip(rest, pipe.execute(), strict=True):
-        _tally(kinds, name, ttl)
+    kinds: Counter[str] = Counter()
+    keys = client.scan_iter(count=5000)
+    while chunk := list(itertools.islice(keys, 5000)):
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.ttl(key)
+        ttls = pipe.execute()
+        kinds.update(_kind(k.decode()) for k, ttl in zip(chunk, ttls, strict=True) if ttl == -1)
     return dict(sorted(kinds.items()))
 
 
-def _tally(kinds: dict[str, int], name: str, ttl: int) -> None:
-    if ttl == -1:
-        parts = name.split(":")
-        if parts[0] != "oc" or len(parts) < 3:  # rq's queues and registries, and the like
-            kind = ":".join(parts[:2])
-        else:
-            kind = ":".join(parts[2:4] if parts[2] == "risk" else parts[2:3])
-        kinds[kind] = kinds.get(kind, 0) + 1
+def _kind(name: str) -> str:
+    parts = name.split(":")
+    if parts[0] != "oc" or len(parts) < 3:  # rq's queues and registries, and the like
+        return ":".join(parts[:2])
+    return ":".join(parts[2:4] if parts[2] == "risk" else parts[2:3])
 
 
 def main() -> None:

@@ -436,6 +436,8 @@ def take_due(session: Session, *, now: datetime | None = None, limit: int = 1000
     return list(
         session.scalars(
             update(Payout)
+            # due_at again: of two sweepers racing for a row, the one that waited on its lock
+            # sees the pushed due_at and leaves it
             .where(Payout.id.in_(taken.scalar_subquery()), Payout.due_at <= now)
             .values(due_at=now + SWEEP_HOLD)
             .returning(Payout.id)
