@@ -1,12 +1,13 @@
 """`make load` and `make soak`: the population (loadtests/population.py) against a deployment
 started for it (loadtests/stack.py), headless, then the books.
 
-    python -m loadtests.run [--users 60] [--seconds 60] [--rate 2] [--soak]
+    python -m loadtests.run [--users 60] [--seconds 60] [--rate 2] [--soak] [--payout-rate 0]
 
 Writes to loadtests/out/: locust's CSV (`load_stats.csv`, `load_stats_history.csv`, …) and
 HTML report (`load.html`), the resources sampled every 5 s (`resources.csv`: each process's
 memory, Redis's memory, the write-behind's backlog, the payout queue), and `load.json`: the
-figures, the books after the run settles, and whether memory and queues stayed flat.
+figures, the books after the run settles, and whether memory and queues stayed flat (each
+column's middle and last third, and its trend a minute).
 
 `--soak` first measures the consumer scan's peak (flat out, consumers only, 20 s), then offers
 70% of it with the whole population for ten minutes (`--seconds` to change).
@@ -19,12 +20,12 @@ import csv
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -123,20 +124,32 @@ class Sampler(threading.Thread):
             self.rows.append(row)
 
 
-def _flat(rows: list[dict[str, float]], column: str) -> dict[str, float]:
-    """The column over the run's second third and its last third: a leak shows as growth
-    between them once warm-up is over; a queue that keeps up stays near its middle level."""
-    values = [r[column] for r in rows if column in r]
+def flatness(rows: list[dict[str, float]], column: str) -> dict[str, float]:
+    """The column over the run's second third and its last third, and its trend a minute over
+    the last two thirds: a leak shows as growth between them once warm-up is over; a queue
+    that keeps up stays near its middle level, with a trend near zero."""
+    pairs = [(r["t"], r[column]) for r in rows if column in r]
+    values = [v for _, v in pairs]
     third = max(1, len(values) // 3)
     middle, last = values[third : 2 * third] or values, values[-third:]
     found = {
         "middle_mean": round(sum(middle) / len(middle), 2),
         "last_mean": round(sum(last) / len(last), 2),
         "max": max(values),
+        "per_minute": round(60 * _slope(pairs[third:] if len(pairs) > 2 else pairs), 2),
     }
     if column.endswith("_mb"):
         found["growth"] = round(found["last_mean"] / max(1e-9, found["middle_mean"]) - 1, 3)
     return found
+
+
+def _slope(pairs: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (t, value): 0 for fewer than two distinct times."""
+    if len({t for t, _ in pairs}) < 2:
+        return 0.0
+    ts, vs = [t for t, _ in pairs], [v for _, v in pairs]
+    slope, _ = statistics.linear_regression(ts, vs)
+    return slope
 
 
 def _redis_per_scan(rows: list[dict[str, float]], scans: int) -> float:
@@ -147,18 +160,23 @@ def _redis_per_scan(rows: list[dict[str, float]], scans: int) -> float:
     return round((used[-1] - used[0]) * 2**20 / max(1, scans)) if len(used) > 1 else 0.0
 
 
-def keys_without_expiry(client: redis.Redis) -> dict[str, int]:
-    """Keys that never expire, by kind (`claims`, `risk:a`, …): what Redis keeps for good. Every
-    other key leaves with its window, so Redis's memory is bounded by the windows (at most a
-    month, an account's record) and by the codes printed (a claim)."""
-    kinds: Counter[str] = Counter()
+def keys_without_expiry(client: redis.Redis) -> dict[str, dict[str, int]]:
+    """Keys that never expire, by kind (`claims`, `risk:a`, …), with the bytes they hold: what
+    Redis keeps for good. Every other key leaves with its window, so Redis's memory is bounded
+    by the windows (at most a month, an account's record) and by the codes printed (a claim)."""
+    kinds: dict[str, dict[str, int]] = {}
     keys = client.scan_iter(count=5000)
     while chunk := list(itertools.islice(keys, 5000)):
         pipe = client.pipeline(transaction=False)
         for key in chunk:
             pipe.ttl(key)
-        ttls = pipe.execute()
-        kinds.update(_kind(k.decode()) for k, ttl in zip(chunk, ttls, strict=True) if ttl == -1)
+        kept = [k for k, ttl in zip(chunk, pipe.execute(), strict=True) if ttl == -1]
+        for key in kept:
+            pipe.memory_usage(key, samples=0)  # every element counted, not a sample's guess
+        for key, size in zip(kept, pipe.execute(), strict=True):
+            found = kinds.setdefault(_kind(key.decode()), {"keys": 0, "bytes": 0})
+            found["keys"] += 1
+            found["bytes"] += int(size or 0)
     return dict(sorted(kinds.items()))
 
 
@@ -176,6 +194,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="Scans a second a consumer.")
     parser.add_argument("--soak", action="store_true", help="70%% of the peak for 10 minutes.")
     parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument(
+        "--payout-rate",
+        type=float,
+        default=0,
+        help="Provider calls a second shared by the workers (ONECODE_PAYOUT_RATE_PER_SECOND); "
+        "0, the default: none, as the sandbox has none. With production's 90 a second, a load "
+        "that wins more red packets than that builds a backlog by design (docs/scaling.md).",
+    )
     args = parser.parse_args()
     seconds = args.seconds if not args.soak or args.seconds != 60 else 600
     OUT.mkdir(parents=True, exist_ok=True)
@@ -190,10 +216,15 @@ def main() -> None:
         # As docs/scan-path.md recommends for production; the load comes from 10.x addresses
         # behind this machine's loopback (uvicorn trusts X-Forwarded-For from 127.0.0.1).
         redis_fsync="always",
+        env={"ONECODE_PAYOUT_RATE_PER_SECOND": str(args.payout_rate)},
     )
     print(f"starting the deployment in {work}", flush=True)
     stack.start()
-    results: dict[str, Any] = {"users": args.users, "seconds": seconds}
+    results: dict[str, Any] = {
+        "users": args.users,
+        "seconds": seconds,
+        "payout_rate_per_second": args.payout_rate,
+    }
     try:
         rate = args.rate
         if args.soak:
@@ -219,7 +250,8 @@ def main() -> None:
         )  # fmt: skip
         sampler.stop.set()
         sampler.join()
-        results["keys_without_expiry"] = keys_without_expiry(stack.redis_client())
+        kept = keys_without_expiry(stack.redis_client())
+        results["keys_without_expiry"] = kept
         with open(OUT / "resources.csv", "w", newline="") as fh:
             columns = sorted({k for r in sampler.rows for k in r}, key=lambda k: (k != "t", k))
             writer = csv.DictWriter(fh, columns)
@@ -234,10 +266,16 @@ def main() -> None:
             "rate_per_consumer": rate,
             "requests": stats,
             "flat": {
-                column: _flat(sampler.rows, column)
+                column: flatness(sampler.rows, column)
                 for column in sorted({k for r in sampler.rows for k in r} - {"t"})
             },
             "redis_bytes_per_scan": _redis_per_scan(sampler.rows, scans),
+            "redis_kept_bytes_per_scan": round(
+                sum(k["bytes"] for k in kept.values()) / max(1, scans)
+            ),
+            "payouts_per_second": round(
+                sum(audit["books"]["payouts_by_state"].values()) / seconds, 1
+            ),
             "settled_in_s": round(waited, 1),
             "books": audit["books"],
             "outcomes": audit["outcomes"],

@@ -76,6 +76,7 @@ if chosen then
   redis.call('INCR', KEYS[7])
   redis.call('EXPIRE', KEYS[7], ttl)
   redis.call('INCR', KEYS[8])
+  redis.call('EXPIRE', KEYS[8], tonumber(ARGV[18]))
 end
 if chosen and chosen.extra ~= '' then
   -- A voucher: its terms under its own key, for the store that redeems it (KEYS[10 + n]).

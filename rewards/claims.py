@@ -23,6 +23,11 @@ from rewards.prizes import Tier
 
 _SCRIPT = (Path(__file__).parent / "claim.lua").read_text()
 DAY_KEY_TTL = 3 * 86_400  # daily counters outlive their day by enough to be read in reports
+# A consumer's wins in a campaign are kept this long after their last win, not for good: one
+# counter an account and campaign would otherwise outlive every campaign (seen in the soak).
+# The awards table keeps every win; only a limit on wins over a campaign longer than this
+# could forget a consumer silent for that long.
+WINS_KEY_TTL = 400 * 86_400
 
 
 def campaign_day(now: datetime, tz: ZoneInfo) -> str:
@@ -175,6 +180,7 @@ def claim(client: redis.Redis, req: ClaimRequest) -> ClaimResult:
         req.scan_id,
         f"{c}|{req.region_code}|{int(req.held)}",  # a voucher's campaign, region, held
         int(req.held),  # kept in the claim record, for repeat answers
+        WINS_KEY_TTL,
     ]
     reply: list[bytes] = run_script(client, _SCRIPT, keys, args)
     status = reply[0].decode()

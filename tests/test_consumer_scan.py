@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 import codegen
 from brands import service as brands
 from infra.db import session_scope
+from infra.redis import brand_key, get_redis
 from rewards import campaigns, consumer_scan, recorder
 from rewards.campaigns import CampaignSpec
+from rewards.claims import DAY_KEY_TTL, WINS_KEY_TTL, wins_key
 from rewards.consumer_scan import ConsumerScan, spent_fen
 from rewards.models import Award, ScanRecord
 from tests.conftest import BrandCtx
@@ -137,6 +139,20 @@ def test_each_refusal_has_its_outcome(brand: BrandCtx) -> None:
     assert (
         _scan(brand, batch, 4, "dave", now=early, region="440100").outcome == "campaign_not_running"
     )
+
+
+def test_a_consumers_counters_expire_and_the_campaign_limit_still_holds(brand: BrandCtx) -> None:
+    """One counter per account and campaign kept for good would outgrow every campaign."""
+    batch = _setup(brand, wins_per_consumer=1)
+    assert _scan(brand, batch, 0, "frank").outcome == "won"
+    assert _scan(brand, batch, 1, "frank").outcome == "limit_reached"
+    client = get_redis()
+    campaign_id = _campaign_id(brand)
+    total = wins_key(brand.id, campaign_id, "frank")
+    day = brand_key(brand.id, "wins", campaign_id, "frank", "day", "20261123")
+    assert int(client.get(total) or 0) == 1
+    assert 399 * 86_400 < client.ttl(total) <= WINS_KEY_TTL
+    assert 0 < client.ttl(day) <= DAY_KEY_TTL
 
 
 def test_500_concurrent_scans_of_one_code_claim_it_once(brand: BrandCtx) -> None:

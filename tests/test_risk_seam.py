@@ -82,7 +82,8 @@ def test_a_held_win_is_owed_but_paid_only_after_release(
         assert award.status == "held"
         assert entry is not None
         assert entry.held
-        assert s.scalar(select(Payout).where(Payout.account == "consumer:hugo")) is None
+        held = select(Payout).where(Payout.brand_id == brand.id, Payout.account == "consumer:hugo")
+        assert s.scalar(held) is None
         assert [e.award_id for e in holds.waiting(s, brand.id)] == [first.scan_id]
         assert ledger.balance(s, brand.id, "consumer:hugo") == 188
         payout_id = holds.release(s, brand_id=brand.id, award_id=first.scan_id, actor="ana")
