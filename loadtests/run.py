@@ -154,7 +154,7 @@ def _slope(pairs: list[tuple[float, float]]) -> float:
 
 def _redis_per_scan(rows: list[dict[str, float]], scans: int) -> float:
     """Redis memory added a consumer scan over the run, in bytes: the claims and the risk
-    windows a scan leaves, which expire with their windows (at most a week) or stay with
+    windows a scan leaves, which expire with their windows (a day to a month) or stay with
     their code (a claim)."""
     used = [r["redis_used_mb"] for r in rows if "redis_used_mb" in r]
     return round((used[-1] - used[0]) * 2**20 / max(1, scans)) if len(used) > 1 else 0.0
