@@ -38,7 +38,7 @@ from codegen.models import CodeBatch
 from codegen.packing import pack_index
 from logistics.models import Shipment
 from rewards.models import CaseOpening, ScanRecord
-from risk.features import FEATURES, INDEX
+from risk.features import INDEX, padded
 from risk.models import DiversionAlert
 from risk.regions import divisions
 
@@ -125,8 +125,8 @@ def _untrusted(risk: dict[str, Any] | None) -> bool:
     scan caps from everywhere, wherever they live), or one in a ring."""
     if not risk:
         return False
-    x = risk.get("x") or []
-    heavy = len(x) == len(FEATURES) and (
+    x = padded(risk.get("x") or [])
+    heavy = x is not None and (
         x[_SCANS_24H] >= HEAVY or x[_RING] > 0 or x[_CASES] >= COLLECTOR_CASES
     )
     return heavy or risk.get("action") in UNTRUSTED

@@ -55,41 +55,6 @@ if ip ~= '' then
 end
 if net ~= '' then net_accounts = distinct(KEYS[9], openid) end
 
--- The account, in one hash: first and last scan, how many ever, where it was last, and its
--- scans of the last week, newest first, at most `recent` of them. A scan is "ms US code US case
--- US device", scans are separated by RS (US and RS are ASCII 31 and 30, which features.py keeps
--- out of device ids). Most accounts scan a few caps a week, so one read and one write replace a
--- window, a distinct set and a list; the counts saturate at `recent`, far above what anyone
--- honest reaches.
-local past = redis.call('HMGET', KEYS[3], 'first', 'last', 'lat', 'lon', 'n', 'r')
-local a10, a60, a24, acct_devices, acct_cases = 0, 0, 0, 0, 0
-local devices, cases, codes = {}, {}, {}
-if device ~= '' then devices[device] = true; acct_devices = 1 end
-if ARGV[12] ~= '' then cases[ARGV[12]] = true; acct_cases = 1 end
-local kept = {now .. '\31' .. ARGV[7] .. '\31' .. ARGV[12] .. '\31' .. device}
-for entry in string.gmatch(past[6] or '', '[^\30]+') do
-  if #kept >= recent then break end
-  local ms, code, case, dev = string.match(entry, '^(%d+)\31([^\31]*)\31([^\31]*)\31(.*)$')
-  ms = tonumber(ms)
-  if ms and ms > now - week then
-    kept[#kept + 1] = entry
-    if ms > now - 86400000 then a24 = a24 + 1 end
-    if ms > now - 3600000 then a60 = a60 + 1 end
-    if ms > now - 600000 then a10 = a10 + 1 end
-    if #codes < 20 then codes[#codes + 1] = code end
-    if dev ~= '' and not devices[dev] then devices[dev] = true; acct_devices = acct_devices + 1 end
-    if case ~= '' and not cases[case] then cases[case] = true; acct_cases = acct_cases + 1 end
-  end
-end
-local update = {'last', now, 'n', (tonumber(past[5]) or 0) + 1, 'r', table.concat(kept, '\30')}
-if not past[1] then table.insert(update, 'first'); table.insert(update, now) end
-if ARGV[10] ~= '' then
-  table.insert(update, 'lat'); table.insert(update, ARGV[10])
-  table.insert(update, 'lon'); table.insert(update, ARGV[11])
-end
-redis.call('HSET', KEYS[3], unpack(update))
-redis.call('PEXPIRE', KEYS[3], ttl * 15)
-
 -- Distinct accounts on the same case (a HyperLogLog: at most a case's bottles, so it stays
 -- sparse and its count cached); ARGV[12] is '' when the case is unknown.
 local case_accounts = 0
@@ -100,6 +65,57 @@ if ARGV[12] ~= '' then
   case = redis.call('HMGET', KEYS[5], 'shipped', 'lat', 'lon', 'opened')
 end
 if ARGV[15] ~= '' then pallet = redis.call('HMGET', KEYS[6], 'shipped', 'lat', 'lon') end
+
+-- A cap of a known case that nobody shipped or opened has not left the warehouse, as far as the
+-- books know: an honest buyer meets one now and then (a PDA syncs within a day), a leaked print
+-- file every time.
+local unshipped = 0
+if ARGV[12] ~= '' and not case[1] and not case[4] and not pallet[1] then unshipped = 1 end
+
+-- The account, in one hash: first and last scan, how many ever and how many of them were caps
+-- that had not left the warehouse, where it was last, and its scans of the last week, newest
+-- first, at most `recent` of them. A scan is "ms US code US case US device", scans are separated
+-- by RS (US and RS are ASCII 31 and 30, which features.py keeps out of device ids). Most accounts
+-- scan a few caps a week, so one read and one write replace a window, a distinct set and a
+-- list; the counts saturate at `recent`, far above what anyone honest reaches.
+local past = redis.call('HMGET', KEYS[3], 'first', 'last', 'lat', 'lon', 'n', 'r', 'dpeak', 'nu')
+local a10, a60, a24, acct_devices, acct_cases = 0, 0, 0, 0, 0
+local devices, cases, codes = {}, {}, {}
+if device ~= '' then devices[device] = true; acct_devices = 1 end
+if ARGV[12] ~= '' then cases[ARGV[12]] = true; acct_cases = 1 end
+local kept = {now .. '\31' .. ARGV[7] .. '\31' .. ARGV[12] .. '\31' .. device}
+for entry in string.gmatch(past[6] or '', '[^\30]+') do
+  if #kept >= recent then break end
+  local ms, code, its_case, dev = string.match(entry, '^(%d+)\31([^\31]*)\31([^\31]*)\31(.*)$')
+  ms = tonumber(ms)
+  if ms and ms > now - week then
+    kept[#kept + 1] = entry
+    if ms > now - 86400000 then a24 = a24 + 1 end
+    if ms > now - 3600000 then a60 = a60 + 1 end
+    if ms > now - 600000 then a10 = a10 + 1 end
+    if #codes < 20 then codes[#codes + 1] = code end
+    if dev ~= '' and not devices[dev] then devices[dev] = true; acct_devices = acct_devices + 1 end
+    if its_case ~= '' and not cases[its_case] then
+      cases[its_case] = true; acct_cases = acct_cases + 1
+    end
+  end
+end
+-- The most accounts ever seen on a phone this account scanned with, as that phone counted them
+-- then: an account a farm's or a ring organiser's phone logged in once carries it to its own.
+local device_peak = math.max(tonumber(past[7]) or 0, dev_accounts)
+local acct_unshipped = (tonumber(past[8]) or 0) + unshipped
+local update = {
+  'last', now, 'n', (tonumber(past[5]) or 0) + 1, 'r', table.concat(kept, '\30'),
+  'dpeak', device_peak, 'nu', acct_unshipped
+}
+if not past[1] then table.insert(update, 'first'); table.insert(update, now) end
+if ARGV[10] ~= '' then
+  table.insert(update, 'lat'); table.insert(update, ARGV[10])
+  table.insert(update, 'lon'); table.insert(update, ARGV[11])
+end
+redis.call('HSET', KEYS[3], unpack(update))
+redis.call('PEXPIRE', KEYS[3], ttl * 15)
+
 local wins = redis.call('GET', KEYS[10]) or '0'
 local ring = redis.call('HMGET', KEYS[11], 'a:' .. openid, 'd:' .. device)
 -- The brand's consumer scans in this second (its key names the second), for its rate limit.
@@ -113,5 +129,6 @@ return {
   table.concat(codes, ','),
   case[1] or '', case[2] or '', case[3] or '', case[4] or '',
   pallet[1] or '', pallet[2] or '', pallet[3] or '',
-  ring[1] or '', ring[2] or '', acct_cases, brand_now
+  ring[1] or '', ring[2] or '', acct_cases, brand_now, device_peak,
+  acct_unshipped
 }

@@ -6,9 +6,11 @@ trimmed to their span and a few hundred members); distinct accounts per device, 
 network and devices per account over the last week (sorted sets of member -> last seen, capped
 at the most recent 64, so the count saturates there); distinct accounts on the scanned code's
 case (a HyperLogLog); the account's first and last scan and where; the codes it scanned lately;
-when and where the case was shipped or opened; rings found by the graph job. The rest is
-arithmetic here. The script takes the scan's own time, so a replay of last month computes the
-features the live scan would have.
+the most accounts any of its phones had seen (a farm's or ring organiser's phone marks every
+account it logs in, on the account's own phone too); how many of its caps came from cases that
+had not left the warehouse; when and where the case was shipped or opened; rings found by the
+graph job. The rest is arithmetic here. The script takes the scan's own time, so a replay of
+last month computes the features the live scan would have.
 """
 
 from __future__ import annotations
@@ -66,7 +68,12 @@ FEATURES: tuple[str, ...] = (
     "ua_not_wechat",
     "ring_size",
     "ring_confirmed",
+    "acct_device_peak",  # the most accounts a phone this account used had seen, at the time
+    "acct_unshipped",  # the account's scans of caps whose known case had not left the warehouse
 )
+# Features are only ever appended: a scan recorded before a feature existed has a shorter row,
+# and `padded` reads the later ones as unknown; a model trained before them still scores
+# (risk/model.py), on the features it knows.
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 UNKNOWN = -1.0
 ADJACENT = 24
@@ -268,6 +275,8 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
         ua_not_wechat,
         ring_size,
         ring_confirmed,
+        float(raw[29]),
+        float(raw[30]),
     ]
 
 
@@ -287,6 +296,14 @@ def _adjacent(recent: str, batch_id: int, serial: int) -> int:
             if s.isdigit() and 0 < abs(int(s) - serial) <= ADJACENT:
                 n += 1
     return n
+
+
+def padded(x: list[float]) -> list[float] | None:
+    """A recorded feature row as today's FEATURES: one recorded before the later features
+    existed gets them as unknown; None if it is not a row of these features at all."""
+    if not x or len(x) > len(FEATURES):
+        return None
+    return [*x, *[UNKNOWN] * (len(FEATURES) - len(x))]
 
 
 def finite(values: list[float]) -> list[float]:

@@ -120,13 +120,16 @@ def checksum(text: str) -> str:
 
 
 def from_json(text: str, *, expected_features: tuple[str, ...]) -> TreeModel:
-    """Parse and check a model; anything wrong is ModelInvalid, never another exception."""
+    """Parse and check a model trained on `expected_features` or on the first of them; anything
+    wrong is ModelInvalid, never another exception."""
     try:
         doc = json.loads(text)
         if doc.get("format") != FORMAT:
             raise ModelInvalid(f"not a {FORMAT} model")
         features = tuple(doc["features"])
-        if features != expected_features:
+        # Features are only appended (risk/features.py), so a model trained before the newest
+        # ones still scores today's rows: its trees index the features it knows.
+        if not features or features != expected_features[: len(features)]:
             raise ModelInvalid("the model was trained on other features than these")
         trees = tuple(_tree(t, len(features)) for t in doc["trees"])
         model = TreeModel(features, float(doc["base"]), float(doc["rate"]), trees)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from infra.errors import InvalidInput
 from rewards.models import Campaign, ScanRecord
 from risk import labels, registry
-from risk.features import FEATURES
+from risk.features import FEATURES, padded
 from risk.model import from_sklearn
 from risk.models import RiskModel
 from risk.policy import DEFAULT, Policy
@@ -85,9 +85,9 @@ def dataset(session: Session, *, brand_ids: list[int]) -> Dataset:
         .order_by(ScanRecord.at, ScanRecord.id)
     )
     for brand_id, openid, when, campaign_id, risk in rows:
-        x = (risk or {}).get("x")
-        if not x or len(x) != len(FEATURES):
-            continue  # the scan never reached the decision, or predates these features
+        x = padded((risk or {}).get("x") or [])
+        if x is None:
+            continue  # the scan never reached the decision
         xs.append(x)
         ys.append(bool(known.get((brand_id, openid), False)))
         money.append(worth.get(campaign_id or 0, 0.0))

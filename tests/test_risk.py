@@ -21,7 +21,15 @@ from rewards import consumer_scan
 from rewards.consumer_scan import ConsumerScan
 from rewards.models import ScanRecord
 from risk import diversion, graph, regions, registry, training
-from risk.features import FEATURES, INDEX, UNKNOWN, ScanFacts, observe
+from risk.features import (
+    FEATURES,
+    INDEX,
+    UNKNOWN,
+    ScanFacts,
+    case_key,
+    observe,
+    padded,
+)
 from risk.model import ModelInvalid, from_json, from_sklearn
 from risk.models import DiversionAlert, RiskModel
 from risk.policy import Policy
@@ -90,6 +98,41 @@ def test_windows_distinct_counts_and_neighbouring_codes(brand: BrandCtx) -> None
     )
 
 
+def test_an_account_carries_the_busiest_phone_it_was_on_to_its_own(brand: BrandCtx) -> None:
+    b = brand.id
+    own = _x(b, T0, openid="w1", device_id="w1-phone")
+    assert own["acct_device_peak"] == 1  # its own phone, itself on it
+    for n in range(2, 9):  # an organiser's phone logs in seven other accounts, then w1
+        _x(b, T0 + timedelta(minutes=n), openid=f"w{n}", device_id="boss")
+    on_boss = _x(b, T0 + timedelta(minutes=20), openid="w1", device_id="boss", serial=101)
+    assert (on_boss["dev_accounts"], on_boss["acct_device_peak"]) == (8, 8)
+    back = _x(b, T0 + timedelta(days=2), openid="w1", device_id="w1-phone", serial=102)
+    assert (back["dev_accounts"], back["acct_device_peak"]) == (1, 8)
+    fifth = _x(b, T0 + timedelta(days=2), openid="w5", device_id="w5-phone", serial=103)
+    assert fifth["acct_device_peak"] == 4  # as the phone counted when w5 was on it
+
+
+def test_an_account_counts_the_caps_it_scanned_that_never_left_the_warehouse(
+    brand: BrandCtx,
+) -> None:
+    b = brand.id
+    get_redis().hset(case_key(b, "9:2"), "shipped", int(T0.timestamp() * 1000))
+    get_redis().hset(case_key(b, "8:1"), "shipped", int(T0.timestamp() * 1000))
+    seen = [
+        _x(b, T0 + timedelta(minutes=i), openid="leak", serial=200 + i, **where)["acct_unshipped"]
+        for i, where in enumerate(
+            [
+                {"case_key": "9:1"},  # a known case nobody shipped
+                {"case_key": "9:2"},  # shipped
+                {"case_key": "9:3", "pallet_key": "8:1"},  # its pallet shipped
+                {"case_key": ""},  # a code packed in no known case: nothing to say
+                {"case_key": "9:4"},
+            ]
+        )
+    ]
+    assert seen == [1, 1, 1, 1, 2]
+
+
 def test_distance_speed_hour_and_what_is_unknown(brand: BrandCtx) -> None:
     b = brand.id
     first = _x(b, T0, openid="t", latitude=23.13, longitude=113.26)  # Guangzhou
@@ -144,6 +187,25 @@ def test_exported_trees_score_exactly_as_scikit_learn() -> None:
     rows = np.random.default_rng(9).normal(size=(300, len(FEATURES))) * 5
     ours = np.array([model.score(list(r)) for r in rows])
     assert np.abs(ours - gb.predict_proba(rows)[:, 1]).max() < 1e-12
+
+
+def test_a_model_from_before_the_newest_features_scores_on_those_it_knows() -> None:
+    older = FEATURES[:-1]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, len(older))) * 5
+    gb = GradientBoostingClassifier(n_estimators=30, max_depth=3, random_state=0).fit(
+        x, (x[:, INDEX["dev_accounts"]] > 1).astype(int)
+    )
+    model = from_json(from_sklearn(gb, older).to_json(), expected_features=FEATURES)
+    rows = rng.normal(size=(50, len(older))) * 5
+    ours = [model.score([*r, 123.0]) for r in rows]  # today's rows carry one feature more
+    assert np.abs(np.array(ours) - gb.predict_proba(rows)[:, 1]).max() < 1e-12
+    shuffled = (FEATURES[1], FEATURES[0], *FEATURES[2:-1])
+    with pytest.raises(ModelInvalid, match="other features"):
+        from_json(from_sklearn(gb, shuffled).to_json(), expected_features=FEATURES)
+    assert padded([1.0] * len(older)) == [1.0] * len(older) + [UNKNOWN]
+    assert padded([1.0] * (len(FEATURES) + 1)) is None
+    assert padded([]) is None
 
 
 @pytest.mark.parametrize(
