@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         description="Provider calls a second, shared by every worker (the provider allows "
         "about 100 a merchant); 0: no limit.",
     )
+    risk_rings_every_hours: float = Field(
+        default=6,
+        ge=0,
+        description="How often the workers queue each brand's ring job (the account graph of "
+        "the last 14 days); its rings feed the next scans' features. 0: only by hand.",
+    )
+    risk_diversion_every_hours: float = Field(
+        default=24,
+        ge=0,
+        description="How often the workers queue each brand's diversion scan. 0: only by hand.",
+    )
     payout_lease_seconds: float = Field(
         default=60,
         gt=0,

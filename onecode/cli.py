@@ -669,8 +669,8 @@ def run_worker(
 ) -> None:
     """Pay payouts from the `payouts` queue, reconcile days from the `reconcile` queue, run
     risk's training, ring and diversion jobs from the `risk` queue and campaign back-tests from
-    the `backtest` queue (rq);
-    sweep for payouts that are due, and queue each day's reconciliation."""
+    the `backtest` queue (rq); sweep for payouts that are due, queue each day's reconciliation,
+    and queue every brand's ring and diversion jobs on their schedule (risk/jobs.py)."""
     import threading
     import time
 
@@ -690,8 +690,10 @@ def run_worker(
     sweeping = threading.Thread(
         target=sweeper.sweep_forever, args=(stop,), kwargs={"interval": sweep_every}, daemon=True
     )
+    scheduling = threading.Thread(target=risk_jobs.schedule_forever, args=(stop,), daemon=True)
     if not burst:  # a burst run drains the queue as it is, then stops
         sweeping.start()
+        scheduling.start()
     queues = [*jobs.QUEUES, risk_jobs.QUEUE, backtest.QUEUE]
     try:
         while True:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from rq import Queue, SimpleWorker
 from sklearn.ensemble import GradientBoostingClassifier
 from sqlalchemy import select, update
 
@@ -16,11 +17,12 @@ import risk
 from brands import service as brands
 from codegen.models import CodeBatch
 from infra.db import session_scope
-from infra.redis import get_redis
+from infra.redis import get_queue_redis, get_redis
+from infra.settings import get_settings
 from rewards import consumer_scan
 from rewards.consumer_scan import ConsumerScan
 from rewards.models import ScanRecord
-from risk import diversion, graph, regions, registry, training
+from risk import diversion, graph, jobs, regions, registry, training
 from risk.features import (
     FEATURES,
     INDEX,
@@ -298,6 +300,42 @@ def test_rings_link_shared_phones_and_networks_acting_together_not_crowds() -> N
         [f"farm{i}" for i in range(6)],
     ]
     assert found[1].devices == ["phone-1", "phone-2"]
+
+
+def test_the_workers_queue_every_brands_ring_and_diversion_jobs_once_a_period(
+    brand: BrandCtx,
+) -> None:
+    sent: list[tuple[str, int]] = []
+
+    def send(job: str, brand_id: int) -> None:
+        sent.append((job, brand_id))
+
+    now = datetime(2031, 5, 1, 3, 0, tzinfo=UTC)  # rings every 6 hours, diversion daily
+    first = jobs.enqueue_due(now, send=send)
+    assert {("rings", brand.id), ("diversion", brand.id)} <= set(first)
+    assert first == sent
+    # another worker's scheduler in the same period queues nothing again
+    assert jobs.enqueue_due(now + timedelta(minutes=30), send=send) == []
+    later = jobs.enqueue_due(now + timedelta(hours=6), send=send)
+    assert ("rings", brand.id) in later
+    assert ("diversion", brand.id) not in later
+    queue = Queue(jobs.QUEUE, connection=get_queue_redis())
+    queue.empty()
+    job_ids = [jobs.enqueue(job, brand.id) for job in ("rings", "diversion")]  # what send does
+    SimpleWorker([queue], connection=get_queue_redis()).work(burst=True)
+    done = [queue.fetch_job(i) for i in job_ids]
+    assert [j.return_value() if j else None for j in done] == [
+        {"rings": 0, "accounts": 0},
+        {"alerts": 0},
+    ]
+    get_settings.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ONECODE_RISK_RINGS_EVERY_HOURS", "0")
+            mp.setenv("ONECODE_RISK_DIVERSION_EVERY_HOURS", "0")
+            assert jobs.enqueue_due(now + timedelta(days=3), send=send) == []
+    finally:
+        get_settings.cache_clear()
 
 
 def test_region_lookup_is_offline_and_refuses_points_outside_china() -> None:
