@@ -73,7 +73,11 @@ def enqueue_due(
         for brand_id in brand_ids:
             key = brand_key(brand_id, "risk", "scheduled", job, period)
             if client.set(key, 1, nx=True, ex=int(seconds * 2) + 60):
-                send(job, brand_id)
+                try:
+                    send(job, brand_id)
+                except Exception:
+                    client.delete(key)  # the queue's Redis failed: the next check tries again
+                    raise
                 queued.append((job, brand_id))
     return queued
 

@@ -316,6 +316,13 @@ def test_the_workers_queue_every_brands_ring_and_diversion_jobs_once_a_period(
     assert first == sent
     # another worker's scheduler in the same period queues nothing again
     assert jobs.enqueue_due(now + timedelta(minutes=30), send=send) == []
+
+    def broken(job: str, brand_id: int) -> None:
+        if brand_id == brand.id:
+            raise ConnectionError("the queue's Redis is down")
+
+    with pytest.raises(ConnectionError):
+        jobs.enqueue_due(now + timedelta(hours=6), send=broken)
     later = jobs.enqueue_due(now + timedelta(hours=6), send=send)
     assert ("rings", brand.id) in later
     assert ("diversion", brand.id) not in later
