@@ -32,9 +32,11 @@ HOLDOUT = 0.25
 # goal of 0.5% of honest consumers inconvenienced, since the hold-out is not the future.
 HONEST_BUDGET = 0.002
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.3 .. 0.95
+# 300 trees of depth 6 rather than 250 of depth 5: on the hold-out of twenty training worlds
+# it stops more fraud (recall 0.933 vs 0.918) for the same honest cost (docs/risk.md).
 PARAMS: dict[str, Any] = {
-    "n_estimators": 250,
-    "max_depth": 5,
+    "n_estimators": 300,
+    "max_depth": 6,
     "learning_rate": 0.1,
     "subsample": 0.8,
     "min_samples_leaf": 20,

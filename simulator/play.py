@@ -100,7 +100,8 @@ def play(
     progress: Callable[[int, int], None] | None = None,
 ) -> Played:
     """Install the world, promote `model_json` for its brand if given (else rules alone
-    decide), and play its traffic."""
+    decide), and play its traffic, running the ring job every `graph_every_ms` of the world's
+    time (0: never, as with ONECODE_RISK_RINGS_EVERY_HOURS=0)."""
     brand_id, caps, cases = install(world)
     if model_json is not None:
         with session_scope() as s:
@@ -112,14 +113,16 @@ def play(
     with session_scope() as s:
         labels.record_truth(s, brand_id=brand_id, fraud=t.fraud_accounts, honest=t.honest_accounts)
     played = Played(brand_id, world, t)
-    next_graph = (t.events[0]["at_ms"] // graph_every_ms + 1) * graph_every_ms if t.events else 0
+    never = 2**62
+    every = graph_every_ms if graph_every_ms > 0 else never
+    next_graph = (t.events[0]["at_ms"] // every + 1) * every if t.events else never
     store_ids: dict[str, int] = {}
     for n, e in enumerate(t.events):
         if e["at_ms"] >= next_graph:
             _flush(brand_id)
             with session_scope() as s:
                 graph.run(s, brand_id=brand_id, now=_ms(e["at_ms"]))
-            next_graph = (e["at_ms"] // graph_every_ms + 1) * graph_every_ms
+            next_graph = (e["at_ms"] // every + 1) * every
         outcome = _event(brand_id, e, store_ids)
         played.outcomes[outcome] = played.outcomes.get(outcome, 0) + 1
         if progress and n % 500 == 0:

@@ -33,7 +33,7 @@ from risk.features import (
     padded,
 )
 from risk.model import ModelInvalid, from_json, from_sklearn
-from risk.models import DiversionAlert, RiskModel
+from risk.models import DiversionAlert, RiskModel, RiskRing
 from risk.policy import Policy
 from simulator import play, world
 from tests.conftest import BrandCtx, auth
@@ -388,6 +388,18 @@ def test_the_simulated_market_runs_through_the_real_pipeline(market: play.Played
     known = [h for h in since if h != UNKNOWN]
     assert len(known) > 0.3 * len(since)
     assert min(known) > -24
+
+
+def test_the_market_runs_the_ring_job_on_its_schedule_or_never(market: play.Played) -> None:
+    quiet = play.play(world.build(6, cases=90), graph_every_ms=0)
+    with session_scope() as s:
+
+        def rings(brand_id: int) -> int:
+            found = s.scalars(select(RiskRing.id).where(RiskRing.brand_id == brand_id))
+            return len(found.all())
+
+        assert rings(market.brand_id) > 0  # daily, the default
+        assert rings(quiet.brand_id) == 0
 
 
 def test_training_is_reproducible_and_scored_on_a_later_span(market: play.Played) -> None:
