@@ -169,14 +169,7 @@ def _latency(model_json: str, played: list[Any]) -> dict[str, float]:
     }
 
 
-def _rings_every_ms() -> int:
-    """The ring job's period in the worlds' time: the production schedule's."""
-    from infra.settings import get_settings
-
-    return int(get_settings().risk_rings_every_hours * 3_600_000)
-
-
-def _train() -> tuple[str, dict[str, Any]]:
+def _train(rings_every_ms: int) -> tuple[str, dict[str, Any]]:
     from infra.db import session_scope
     from risk import training
     from simulator import play, world
@@ -185,7 +178,7 @@ def _train() -> tuple[str, dict[str, Any]]:
     for seed in TRAIN:
         p = play.play(
             world.build(seed, cases=CASES),
-            graph_every_ms=_rings_every_ms(),
+            graph_every_ms=rings_every_ms,
             progress=_progress(f"train world {seed}"),
         )
         trained.append(p.brand_id)
@@ -210,14 +203,19 @@ def main() -> dict[str, Any]:
         }
     )
     from infra.migrate import upgrade
+    from infra.settings import get_settings
     from simulator import play, world
+    from simulator.traffic import HOUR_MS
 
     upgrade()
     started = time.perf_counter()
+    # The ring job runs in the worlds' time as production's workers queue it.
+    rings_every_hours = get_settings().risk_rings_every_hours
+    rings_every_ms = int(rings_every_hours * HOUR_MS)
     if MODEL:
         model_json, metrics = Path(MODEL).read_text(), {"model_file": MODEL}
     else:
-        model_json, metrics = _train()
+        model_json, metrics = _train(rings_every_ms)
         Path("bench/out").mkdir(parents=True, exist_ok=True)
         Path("bench/out/risk-model.json").write_text(model_json)
     results, tested = [], []
@@ -225,7 +223,7 @@ def main() -> dict[str, Any]:
         p = play.play(
             world.build(seed, cases=CASES),
             model_json=model_json,
-            graph_every_ms=_rings_every_ms(),
+            graph_every_ms=rings_every_ms,
             progress=_progress(f"test world {seed}"),
         )
         print()
@@ -236,7 +234,7 @@ def main() -> dict[str, Any]:
         "train_seeds": TRAIN,
         "test_seeds": TEST,
         "cases_per_world": CASES,
-        "ring_job_every_hours": _rings_every_ms() / 3_600_000,
+        "ring_job_every_hours": rings_every_hours,
         "holdout": metrics,
         "worlds": results,
         "model_latency": _latency(model_json, tested),

@@ -92,6 +92,11 @@ def _first_store(s: Session, brand_id: int, dealer_id: int) -> str | None:
     )
 
 
+def _next_period(at_ms: int, every_ms: int) -> int:
+    """The start of the period after the one `at_ms` falls in (0 when there are no periods)."""
+    return (at_ms // every_ms + 1) * every_ms if every_ms > 0 else 0
+
+
 def play(
     world: World,
     *,
@@ -113,16 +118,14 @@ def play(
     with session_scope() as s:
         labels.record_truth(s, brand_id=brand_id, fraud=t.fraud_accounts, honest=t.honest_accounts)
     played = Played(brand_id, world, t)
-    never = 2**62
-    every = graph_every_ms if graph_every_ms > 0 else never
-    next_graph = (t.events[0]["at_ms"] // every + 1) * every if t.events else never
+    next_graph = _next_period(t.events[0]["at_ms"], graph_every_ms) if t.events else 0
     store_ids: dict[str, int] = {}
     for n, e in enumerate(t.events):
-        if e["at_ms"] >= next_graph:
+        if graph_every_ms > 0 and e["at_ms"] >= next_graph:
             _flush(brand_id)
             with session_scope() as s:
                 graph.run(s, brand_id=brand_id, now=_ms(e["at_ms"]))
-            next_graph = (e["at_ms"] // every + 1) * every
+            next_graph = _next_period(e["at_ms"], graph_every_ms)
         outcome = _event(brand_id, e, store_ids)
         played.outcomes[outcome] = played.outcomes.get(outcome, 0) + 1
         if progress and n % 500 == 0:
