@@ -55,6 +55,37 @@ if ip ~= '' then
 end
 if net ~= '' then net_accounts = distinct(KEYS[9], openid) end
 
+-- Where the located scans of a key (a network, a case) were: running means of the positions
+-- they sent and of their squares (for how spread out they are), over at most ARGV[17] of them
+-- so that it follows a block of addresses that moves. Returns count, latitude, longitude and
+-- the two means of squares as they were before this scan counted.
+local function place(key, expire_ms)
+  local was = redis.call('HMGET', key, 'n', 'lat', 'lon', 'lat2', 'lon2')
+  if ARGV[10] ~= '' then
+    local n = math.min((tonumber(was[1]) or 0) + 1, tonumber(ARGV[17]))
+    local lat, lon = tonumber(ARGV[10]), tonumber(ARGV[11])
+    local update = {'n', n}
+    local seen = {lat, lon, lat * lat, lon * lon}
+    for k, name in ipairs({'lat', 'lon', 'lat2', 'lon2'}) do
+      local mean = tonumber(was[k + 1]) or 0
+      update[#update + 1] = name
+      update[#update + 1] = tostring(mean + (seen[k] - mean) / n)
+    end
+    redis.call('HSET', key, unpack(update))
+    redis.call('PEXPIRE', key, expire_ms)
+  end
+  return was
+end
+
+-- The network's place locates a scan that sends no position (IP geolocation learned from the
+-- brand's own scans; coarse on mobile networks, which is why the model weighs it). The case's
+-- place is where it sold: its caps are drunk near the shop, wherever the dealer was meant to
+-- sell it (a diverted case too), while caps collected from bars and recycling stations are
+-- scanned far from their case-mates.
+local net_place, case_place = {}, {}
+if net ~= '' then net_place = place(KEYS[13], week * 4) end
+if ARGV[12] ~= '' then case_place = place(KEYS[14], ttl * 45) end
+
 -- Distinct accounts on the same case (a HyperLogLog: at most a case's bottles, so it stays
 -- sparse and its count cached); ARGV[12] is '' when the case is unknown.
 local case_accounts = 0
@@ -130,5 +161,7 @@ return {
   case[1] or '', case[2] or '', case[3] or '', case[4] or '',
   pallet[1] or '', pallet[2] or '', pallet[3] or '',
   ring[1] or '', ring[2] or '', acct_cases, brand_now, device_peak,
-  acct_unshipped
+  acct_unshipped, net_place[1] or '0', net_place[2] or '', net_place[3] or '',
+  net_place[4] or '', net_place[5] or '',
+  case_place[1] or '0', case_place[2] or '', case_place[3] or ''
 }

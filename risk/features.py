@@ -8,9 +8,10 @@ at the most recent 64, so the count saturates there); distinct accounts on the s
 case (a HyperLogLog); the account's first and last scan and where; the codes it scanned lately;
 the most accounts any of its phones had seen (a farm's or ring organiser's phone marks every
 account it logs in, on the account's own phone too); how many of its caps came from cases that
-had not left the warehouse; when and where the case was shipped or opened; rings found by the
-graph job. The rest is arithmetic here. The script takes the scan's own time, so a replay of
-last month computes the features the live scan would have.
+had not left the warehouse; when and where the case was shipped or opened; where located scans
+from the scan's /24 and of the case's other caps were; rings found by the graph job. The rest is
+arithmetic here. The script takes the scan's own time, so a replay of last month computes the
+features the live scan would have.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ _SCRIPT = (Path(__file__).parent / "features.lua").read_text()
 WINDOW_CAP = 300  # scans a window keeps: a farm phone saturates it, nobody else
 DISTINCT_CAP = 64  # members a distinct count keeps: a farm's device or address passes it
 ACCOUNT_RECENT = 64  # scans of the last week an account's record keeps
+PLACE_SCANS = 100  # located scans a network's or a case's place averages over, at most
+NET_PLACE_MIN = 3  # located scans before a network's place counts
+# A network whose located scans spread wider than a city does not place a scan: a carrier's
+# mobile addresses serve a province (domain.md: IP geolocation is ~180 km off on mobile).
+NET_PLACE_RADIUS_KM = 100.0
 _SEPARATORS = re.compile("[\x1e\x1f]")
 TTL_MS = 2 * 86_400_000
 WEEK_MS = 7 * 86_400_000
@@ -70,6 +76,13 @@ FEATURES: tuple[str, ...] = (
     "ring_confirmed",
     "acct_device_peak",  # the most accounts a phone this account used had seen, at the time
     "acct_unshipped",  # the account's scans of caps whose known case had not left the warehouse
+    # km from where the code's case was shipped to where located scans from this scan's /24
+    # usually are: places a scan without a position (-1: not shipped, or the network has too
+    # few located scans, or too spread out, to have a place)
+    "net_km_from_shipped",
+    # km from where this scan is (its position, or else its network's usual place) to where the
+    # located scans of its case's other caps were (-1: either unknown)
+    "km_from_case_scans",
 )
 # Features are only ever appended: a scan recorded before a feature existed has a shorter row,
 # and `padded` reads the later ones as unknown; a model trained before them still scores
@@ -140,6 +153,8 @@ def keys_for(f: ScanFacts, net: str) -> list[str]:
         f.wins_key,
         f"{p}:rings",
         f"{p}:rate:{f.at_ms // 1000}",
+        f"{p}:n:{net}:p",
+        f"{p}:case:{f.case_key}:p",
     ]
 
 
@@ -205,6 +220,7 @@ def observe(
         DISTINCT_CAP,
         f.pallet_key,
         ACCOUNT_RECENT,
+        PLACE_SCANS,
     ]
     raw = run_script(client, _SCRIPT, keys_for(f, net), args)
     x = compute(f, [r.decode() if type(r) is bytes else r for r in raw], nearest_store_km)
@@ -236,9 +252,18 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
         speed = moved / max((now - last) / 3_600_000, 1 / 60)  # at least a minute apart
     if shipped is None and p_shipped is not None:
         shipped, ship_lat, ship_lon = p_shipped, p_lat, p_lon
-    from_ship = UNKNOWN
-    if located and ship_lat is not None and ship_lon is not None:
-        from_ship = km(ship_lat, ship_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+    net_place = _net_place(raw[31:36])
+    here = (f.latitude, f.longitude) if located else net_place
+    from_ship = net_from_ship = UNKNOWN
+    if ship_lat is not None and ship_lon is not None:
+        if located:
+            from_ship = km(ship_lat, ship_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+        if net_place is not None:
+            net_from_ship = km(ship_lat, ship_lon, *net_place)
+    case_place = _place(raw[36:39], 1)
+    from_case = UNKNOWN
+    if here is not None and case_place is not None:
+        from_case = km(*here, *case_place)  # type: ignore[arg-type]
     ring_size, ring_confirmed = 0.0, 0.0
     if ring:
         size, _, confirmed = ring.partition("|")
@@ -277,7 +302,30 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
         ring_confirmed,
         float(raw[29]),
         float(raw[30]),
+        net_from_ship,
+        from_case,
     ]
+
+
+def _place(raw: list[str | int], at_least: int) -> tuple[float, float] | None:
+    """A running mean of positions as the script keeps it (count, latitude, longitude), if
+    it averages `at_least` of them."""
+    n, lat, lon = raw
+    if int(n) < at_least or lat == "" or lon == "":
+        return None
+    return float(lat), float(lon)
+
+
+def _net_place(raw: list[str | int]) -> tuple[float, float] | None:
+    """The network's place if its located scans are as close together as a city's."""
+    place = _place(raw[:3], NET_PLACE_MIN)
+    if place is None or raw[3] == "" or raw[4] == "":
+        return None
+    lat, lon = place
+    var_lat = max(0.0, float(raw[3]) - lat * lat)
+    var_lon = max(0.0, float(raw[4]) - lon * lon)
+    spread_km = 111.2 * math.sqrt(var_lat + var_lon * math.cos(math.radians(lat)) ** 2)
+    return place if spread_km <= NET_PLACE_RADIUS_KM else None
 
 
 @lru_cache(maxsize=8192)

@@ -135,6 +135,38 @@ def test_an_account_counts_the_caps_it_scanned_that_never_left_the_warehouse(
     assert seen == [1, 1, 1, 1, 2]
 
 
+def test_a_scan_is_placed_where_its_network_usually_is_and_measured_from_its_case(
+    brand: BrandCtx,
+) -> None:
+    b = brand.id
+    shipped = int(T0.timestamp() * 1000)
+    get_redis().hset(case_key(b, "9:5"), mapping={"shipped": shipped, "lat": 23.13, "lon": 113.26})
+    where = {"case_key": "9:5", "device_id": ""}
+    assert _x(b, T0, openid="u0", ip="36.9.9.50", **where)["net_km_from_shipped"] == -1
+    for n in range(3):  # three people in Beijing on one /24 send their position
+        _x(b, T0, openid=f"bj{n}", ip=f"36.9.9.{n + 1}", latitude=39.9, longitude=116.4, **where)
+    unplaced = _x(b, T0, openid="u1", ip="36.9.9.77", serial=101, **where)
+    assert unplaced["has_location"] == 0
+    assert unplaced["km_from_shipped"] == -1
+    assert unplaced["net_km_from_shipped"] == pytest.approx(1890, rel=0.02)  # to Guangzhou
+    # ... and where the case's caps were scanned: in Beijing, so the case was sold there
+    assert unplaced["km_from_case_scans"] == pytest.approx(0, abs=1)
+    far = _x(b, T0, openid="gz", ip="", latitude=23.13, longitude=113.26, serial=102, **where)
+    assert far["km_from_case_scans"] == pytest.approx(1890, rel=0.02)
+    assert far["net_km_from_shipped"] == -1  # no network
+    other_case = {"case_key": "9:7", "device_id": ""}
+    assert _x(b, T0, openid="u4", ip="36.9.9.79", **other_case)["km_from_case_scans"] == -1
+    for n in range(2):  # two located scans are not yet a network's place
+        _x(b, T0, openid=f"sh{n}", ip=f"58.2.2.{n + 1}", latitude=31.2, longitude=121.5, **where)
+    assert _x(b, T0, openid="u2", ip="58.2.2.9", **where)["net_km_from_shipped"] == -1
+    spread = [(39.9, 116.4), (23.13, 113.26), (31.2, 121.5)]  # a carrier's addresses, anywhere
+    for n, (lat, lon) in enumerate(spread):
+        _x(b, T0, openid=f"m{n}", ip=f"61.3.3.{n + 1}", latitude=lat, longitude=lon, **where)
+    assert _x(b, T0, openid="u5", ip="61.3.3.9", **where)["net_km_from_shipped"] == -1
+    unshipped = {"case_key": "9:6", "device_id": ""}
+    assert _x(b, T0, openid="u3", ip="36.9.9.78", **unshipped)["net_km_from_shipped"] == -1
+
+
 def test_distance_speed_hour_and_what_is_unknown(brand: BrandCtx) -> None:
     b = brand.id
     first = _x(b, T0, openid="t", latitude=23.13, longitude=113.26)  # Guangzhou
