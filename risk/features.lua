@@ -55,21 +55,21 @@ if ip ~= '' then
 end
 if net ~= '' then net_accounts = distinct(KEYS[9], openid) end
 
--- Where the located scans of a key (a network, a case) were: running means of the positions
--- they sent and of their squares (for how spread out they are), over at most ARGV[17] of them
--- so that it follows a block of addresses that moves. Returns count, latitude, longitude and
--- the two means of squares as they were before this scan counted.
-local function place(key, expire_ms)
-  local was = redis.call('HMGET', key, 'n', 'lat', 'lon', 'lat2', 'lon2')
+-- Where the located scans of a key (a network, a case) were: running means of `names` of the
+-- positions they sent ('lat', 'lon', and for a network 'lat2', 'lon2', the squares that say
+-- how spread out they are), over at most ARGV[17] of them so that it follows a block of
+-- addresses that moves. Returns the count and the means as they were before this scan counted.
+local function place(key, expire_ms, names)
+  local was = redis.call('HMGET', key, 'n', unpack(names))
   if ARGV[10] ~= '' then
     local n = math.min((tonumber(was[1]) or 0) + 1, tonumber(ARGV[17]))
     local lat, lon = tonumber(ARGV[10]), tonumber(ARGV[11])
+    local seen = {lat = lat, lon = lon, lat2 = lat * lat, lon2 = lon * lon}
     local update = {'n', n}
-    local seen = {lat, lon, lat * lat, lon * lon}
-    for k, name in ipairs({'lat', 'lon', 'lat2', 'lon2'}) do
+    for k, name in ipairs(names) do
       local mean = tonumber(was[k + 1]) or 0
       update[#update + 1] = name
-      update[#update + 1] = tostring(mean + (seen[k] - mean) / n)
+      update[#update + 1] = tostring(mean + (seen[name] - mean) / n)
     end
     redis.call('HSET', key, unpack(update))
     redis.call('PEXPIRE', key, expire_ms)
@@ -83,8 +83,8 @@ end
 -- sell it (a diverted case too), while caps collected from bars and recycling stations are
 -- scanned far from their case-mates.
 local net_place, case_place = {}, {}
-if net ~= '' then net_place = place(KEYS[13], week * 4) end
-if ARGV[12] ~= '' then case_place = place(KEYS[14], ttl * 45) end
+if net ~= '' then net_place = place(KEYS[13], week * 4, {'lat', 'lon', 'lat2', 'lon2'}) end
+if ARGV[12] ~= '' then case_place = place(KEYS[14], ttl * 45, {'lat', 'lon'}) end
 
 -- Distinct accounts on the same case (a HyperLogLog: at most a case's bottles, so it stays
 -- sparse and its count cached); ARGV[12] is '' when the case is unknown.

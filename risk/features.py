@@ -243,27 +243,28 @@ def compute(f: ScanFacts, raw: list[str | int], nearest_store_km: float | None) 
     p_shipped, p_lat, p_lon = (_num(x) for x in raw[22:25])
     ring = str(raw[25]) or (str(raw[26]) if f.device_id else "")
     now = f.at_ms
-    located = f.latitude is not None and f.longitude is not None
+    own = (f.latitude, f.longitude) if f.latitude is not None and f.longitude is not None else None
+    located = own is not None
     moved = mins = speed = UNKNOWN
     if last is not None:
         mins = (now - last) / 60_000
-    if located and last_lat is not None and last_lon is not None and last is not None:
-        moved = km(last_lat, last_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+    if own is not None and last_lat is not None and last_lon is not None and last is not None:
+        moved = km(last_lat, last_lon, *own)
         speed = moved / max((now - last) / 3_600_000, 1 / 60)  # at least a minute apart
     if shipped is None and p_shipped is not None:
         shipped, ship_lat, ship_lon = p_shipped, p_lat, p_lon
     net_place = _net_place(raw[31:36])
-    here = (f.latitude, f.longitude) if located else net_place
+    here = own or net_place
     from_ship = net_from_ship = UNKNOWN
     if ship_lat is not None and ship_lon is not None:
-        if located:
-            from_ship = km(ship_lat, ship_lon, f.latitude, f.longitude)  # type: ignore[arg-type]
+        if own is not None:
+            from_ship = km(ship_lat, ship_lon, *own)
         if net_place is not None:
             net_from_ship = km(ship_lat, ship_lon, *net_place)
     case_place = _place(raw[36:39], 1)
     from_case = UNKNOWN
     if here is not None and case_place is not None:
-        from_case = km(*here, *case_place)  # type: ignore[arg-type]
+        from_case = km(*here, *case_place)
     ring_size, ring_confirmed = 0.0, 0.0
     if ring:
         size, _, confirmed = ring.partition("|")
