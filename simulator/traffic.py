@@ -84,6 +84,25 @@ class _Ids:
         return f"{self.prefix}{kind}{self.n:06d}{self.rng.getrandbits(24):06x}"
 
 
+class _Blocks:
+    """Each city's /24 address blocks, as drawn, except that a block is routed from one
+    province: a draw that lands on another province's block moves to the next free one, drawing
+    nothing more (so the rest of the world stays as drawn). Until session 17 two cities 2,451 km
+    apart could share a carrier's /24, which no real address plan does (docs/risk.md)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.province: dict[tuple[int, int, int], str] = {}
+
+    def __call__(self, city: str, a: int, b: int, c: int) -> str:
+        province = self.world.cities[city].province.code
+        for step in range(256):
+            key = (a, b, (c + step) % 256)
+            if self.province.setdefault(key, province) == province:
+                return "{}.{}.{}".format(*key)
+        raise ValueError(f"no free /24 left in {a}.{b}.0.0/16")
+
+
 def generate(world: World, codes: list[str], case_codes: list[str]) -> Traffic:
     """Events in time order. `codes[i]` is cap i's text; caps 12k..12k+11 are case k's."""
     rng = random.Random(world.seed * 7919 + 1)
@@ -100,11 +119,12 @@ def generate(world: World, codes: list[str], case_codes: list[str]) -> Traffic:
     ids = _Ids(rng, f"s{world.seed}")
     t = Traffic()
     city_codes = sorted(world.cities)
+    block = _Blocks(world)
     cgnat = {
-        c: [f"10.{i}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for i in range(3)]
+        c: [f"{block(c, 10, i, rng.randint(0, 255))}.{rng.randint(1, 254)}" for i in range(3)]
         for c in city_codes
     }
-    broadband = {c: f"113.{rng.randint(0, 255)}.{rng.randint(0, 255)}" for c in city_codes}
+    broadband = {c: block(c, 113, rng.randint(0, 255), rng.randint(0, 255)) for c in city_codes}
 
     def honest(city: str) -> Person:
         c = world.cities[city].division

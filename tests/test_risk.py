@@ -35,7 +35,7 @@ from risk.features import (
 from risk.model import ModelInvalid, from_json, from_sklearn
 from risk.models import DiversionAlert, RiskModel, RiskRing
 from risk.policy import Policy
-from simulator import play, world
+from simulator import play, traffic, world
 from tests.conftest import BrandCtx, auth
 from tests.helpers import code
 from tests.test_consumer_scan import _setup
@@ -420,6 +420,23 @@ def test_the_simulated_market_runs_through_the_real_pipeline(market: play.Played
     known = [h for h in since if h != UNKNOWN]
     assert len(known) > 0.3 * len(since)
     assert min(known) > -24
+
+
+def test_a_simulated_address_block_is_routed_from_one_province() -> None:
+    """Two cities of one province may share a carrier's /24; two provinces never do (world
+    103 drew one /24 for Suihua and Taiwan, 2,451 km apart, before session 17)."""
+    w = world.build(103, cases=10)
+    by_province: dict[str, list[str]] = {}
+    for code_, city in sorted(w.cities.items()):
+        by_province.setdefault(city.province.code, []).append(code_)
+    one = next(cities for cities in by_province.values() if len(cities) > 1)
+    other = next(cities[0] for cities in by_province.values() if cities[0] not in one)
+    block = traffic._Blocks(w)
+    assert block(one[0], 10, 2, 24) == "10.2.24"
+    assert block(one[1], 10, 2, 24) == "10.2.24"  # the same province
+    assert block(other, 10, 2, 24) == "10.2.25"  # another province: the next free block
+    assert block(other, 10, 2, 255) == "10.2.255"
+    assert block(one[0], 10, 2, 255) == "10.2.0"  # past the end, around
 
 
 def test_the_market_runs_the_ring_job_on_its_schedule_or_never(market: play.Played) -> None:
