@@ -85,21 +85,21 @@ class _Ids:
 
 
 class _Blocks:
-    """Each city's /24 address blocks, as drawn, except that a block is routed from one
-    province: a draw that lands on another province's block moves to the next free one, drawing
-    nothing more (so the rest of the world stays as drawn). Until session 17 two cities 2,451 km
-    apart could share a carrier's /24, which no real address plan does (docs/risk.md)."""
+    """Each city's /24 address blocks as drawn, except that a block is routed from one province,
+    as real address plans are: a draw that lands on another province's block moves to the next
+    free one, drawing nothing more, so the rest of the world stays as drawn. (Two provinces on
+    one /24 gave its located scans' place to the other's buyers: docs/risk.md.)"""
 
     def __init__(self, world: World) -> None:
-        self.world = world
-        self.province: dict[tuple[int, int, int], str] = {}
+        self.province_of = {code: city.province.code for code, city in world.cities.items()}
+        self.owner: dict[tuple[int, int, int], str] = {}
 
     def __call__(self, city: str, a: int, b: int, c: int) -> str:
-        province = self.world.cities[city].province.code
+        province = self.province_of[city]
         for step in range(256):
-            key = (a, b, (c + step) % 256)
-            if self.province.setdefault(key, province) == province:
-                return "{}.{}.{}".format(*key)
+            third = (c + step) % 256
+            if self.owner.setdefault((a, b, third), province) == province:
+                return f"{a}.{b}.{third}"
         raise ValueError(f"no free /24 left in {a}.{b}.0.0/16")
 
 
